@@ -198,7 +198,8 @@ def build_parser(prog: str, description: str, specs: Sequence[InputSpec]) -> arg
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                         help="logging verbosity (default: INFO)")
     for spec in specs:
-        text = f"{spec.help} [{spec.name}; default: {spec.default!r}]"
+        choices = f"; one of {', '.join(map(str, spec.choices))}" if spec.choices else ""
+        text = f"{spec.help} [{spec.name}; default: {spec.default!r}{choices}]"
         kwargs: dict[str, Any] = {"help": text, "default": argparse.SUPPRESS}
         if spec.choices is not None:
             kwargs["choices"] = spec.choices

@@ -1,0 +1,6 @@
+"""Shared pytest set-up: quiet TensorFlow, a headless matplotlib backend, deterministic threads."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("MPLBACKEND", "Agg")
