@@ -34,7 +34,7 @@ from .atomic import write_csv, write_npy, write_npz
 from .classes import ClassScheme, GLACIER_SCHEME, scheme_from_dict
 from .config import save_run_config
 from .errors import ConfigError, DataError, FrontNotFoundError, InputFileError, ModelError, SeeIceError
-from .patch_models import SUPPORTED_PATCH_SIZES
+from .patch_models import check_patch_size
 
 log = logging.getLogger(__name__)
 
@@ -120,13 +120,6 @@ class CSCRun:
     def failed(self) -> pd.DataFrame:
         """Rows of images that could not be classified."""
         return self.summary[self.summary["Error"].fillna("") != ""]
-
-
-def check_patch_size(patch_size: int) -> None:
-    """Raise a :class:`ConfigError` listing the valid sizes for an unsupported patch size."""
-    if patch_size not in SUPPORTED_PATCH_SIZES:
-        raise ConfigError(f"patch size {patch_size} is not supported; use one of "
-                          f"{', '.join(map(str, SUPPORTED_PATCH_SIZES))} (Kernel_size / --patch-size).")
 
 
 def check_settings(settings: CSCSettings, metadata) -> ClassScheme:

@@ -118,7 +118,8 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
                                           settings.seed)
     with timer("phase_two_training"):
         patch_model, _ = train_patch_model(samples, targets, k, scheme.n_classes,
-                                           patience=settings.patience, seed=settings.seed)
+                                           patience=settings.patience, seed=settings.seed,
+                                           verbose="auto" if settings.progress else 0)
     del samples, targets
     with timer("inference"):
         csc_classes = predict_image(patch_model, pixels, k, whole_image=settings.whole_image,

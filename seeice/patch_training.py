@@ -4,6 +4,11 @@ Adam (learning rate 1e-3, AMSGrad) on categorical cross-entropy of one-hot label
 ``n_classes + 1`` columns; a seeded 80/20 train/validation split; early stopping on the
 validation accuracy (patience from the job, min delta 0.005, best weights restored); at most
 300 epochs; batch size ``int(500000 / k**2)`` (Marochov, Stokes & Carbonneau 2021).
+
+The published batch size assumes the default 500 000 samples per class. With fewer samples
+(a small image, or a smaller ``CNNsamples``) it would leave one or two weight updates per
+epoch and early stopping would end training before it learns; the batch is then reduced so
+that every epoch makes at least ``MIN_STEPS_PER_EPOCH`` updates.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ LEARNING_RATE = 1e-3
 MAX_EPOCHS = 300
 MIN_DELTA = 0.005
 BATCH_PIXELS = 500_000
+MIN_STEPS_PER_EPOCH = 20
 
 
 def default_batch_size(k: int) -> int:
@@ -62,7 +68,8 @@ def train_patch_model(
     min_delta : float
         Smallest rise of validation accuracy that counts as an improvement (0.005).
     batch_size : int, optional
-        Defaults to ``int(500000 / k**2)``, clipped to the training-set size.
+        Defaults to ``int(500000 / k**2)``, reduced where needed so that an epoch makes at
+        least ``MIN_STEPS_PER_EPOCH`` updates.
     verbose : "auto", 0, 1 or 2
         Keras progress output.
 
@@ -113,7 +120,7 @@ def train_patch_model(
     Y_val = keras.utils.to_categorical(y[val_idx], n_classes + 1).astype(np.float32)
 
     if batch_size is None:
-        batch_size = default_batch_size(k)
+        batch_size = min(default_batch_size(k), -(-X_train.shape[0] // MIN_STEPS_PER_EPOCH))
     if int(batch_size) < 1:
         raise ConfigError(f"batch_size must be at least 1, got {batch_size!r}.")
     batch_size = max(1, min(int(batch_size), X_train.shape[0]))

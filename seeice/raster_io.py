@@ -250,10 +250,12 @@ def write_raster(path: str | os.PathLike, data: np.ndarray, crs=None,
             profile.update(crs=crs, transform=transform or Affine.identity())
     with atomic_path(path) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        if colormap is not None and driver == "GTiff":
+            profile["photometric"] = "palette"
         with rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(np.moveaxis(array, -1, 0))
             if colormap is not None:
                 dst.write_colormap(1, colormap)
+            dst.write(np.moveaxis(array, -1, 0))
         for side_file in tmp.parent.glob(tmp.name + ".aux.xml"):
             side_file.unlink()
     return path

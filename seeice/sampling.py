@@ -111,8 +111,9 @@ def sample_windows(
         logger.debug("class %d: %d eligible pixels, %d sampled", c, flat.size, n)
     if not labels:
         raise DataError(
-            f"no pixel of any class 1..{n_classes if n_classes else 'N'} has a full {k} x {k} window "
-            f"inside the {height} x {width} image. Check the phase-one classification or use a smaller patch size."
+            f"no classified pixel{f' (classes 1..{n_classes})' if n_classes else ''} has a full {k} x {k} "
+            f"window inside the {height} x {width} image. Check the phase-one classification of this "
+            "image, or use a smaller patch size."
         )
     rows = np.concatenate(rows_all)
     cols = np.concatenate(cols_all)

@@ -1,0 +1,52 @@
+"""BuildDataFrame: tabulate the results of a folder of CSC runs in one CSV.
+
+Default: the classification table, four rows per run (weighted F1 over all classes and F1 of
+glacier ice, for phase 1 (CNN) and phase 2 (CSC)), from the pooled OvPdat_*.npz label files
+of each run. With --calving: the calving-front error table (mode, median, mean and standard
+deviation of the front distances of each run). With --valley-margin DIR: the valley-margin
+error table (predicted rock boundaries against the VM_<stem>.tif rasters in DIR). Each run is
+described (patch size, tile size, bands, CNN training, glacier, validation) from its run.json,
+or from its folder name for runs made elsewhere.
+"""
+# ==== USER INPUTS ====
+RunsDir = "Results"              # RUNS_DIR: folder holding one sub-folder per CSC run
+OutCSV = "FinalDataFrame.csv"    # --out: the table to write (CSV)
+Subsample = 10000000             # --subsample: at most this many pixels per run for F1 (0: all)
+Seed = 0                         # --seed: seed of the pixel subsample
+Calving = False                  # --calving: build the calving-front error table instead
+ValleyMargin = ""                # --valley-margin: folder of VM_<stem>.tif; valley-margin table
+PixelSize = 0.0                  # --pixel-size: metres per pixel of PNG rasters (0: GeoTIFF's)
+# ==== END OF USER INPUTS ====
+
+import logging
+from pathlib import Path
+
+from seeice.aggregate import calving_table, classification_table, valley_margin_table
+from seeice.atomic import write_csv
+from seeice.cli import run_script
+from seeice.config import save_run_config
+from seeice.errors import ConfigError
+
+log = logging.getLogger("seeice.batch")
+
+
+def main(cfg):
+    if cfg.Calving and cfg.ValleyMargin:
+        raise ConfigError("--calving and --valley-margin each build their own table; give one "
+                          "of them per run of BuildDataFrame.")
+    if cfg.Calving:
+        table = calving_table(cfg.RunsDir)
+    elif cfg.ValleyMargin:
+        table = valley_margin_table(cfg.RunsDir, cfg.ValleyMargin,
+                                    pixel_size=cfg.PixelSize or None)
+    else:
+        table = classification_table(cfg.RunsDir, subsample=cfg.Subsample, seed=cfg.Seed)
+    out = Path(cfg.OutCSV)
+    write_csv(out, table)
+    save_run_config(out.parent, cfg, script="BuildDataFrame.py", filename=f"{out.stem}.run.json",
+                    extra={"runs": sorted(table["Run"].unique().tolist())})
+    log.info("wrote %s (%d rows, %d runs)", out, len(table), table["Run"].nunique())
+
+
+if __name__ == "__main__":
+    run_script(__file__, main)

@@ -1,0 +1,34 @@
+"""CSC_Batch: run CNN-supervised classification for every row of a jobs CSV.
+
+Columns: Model, DataSource, OutFolder, ExpShortHand, Dims, PatchSize, TileSize, WholeImage,
+Patience, Done (other columns are kept). The whole CSV is checked first: every bad row and
+column is reported and nothing runs. Done is set to 1 and the CSV saved as each job finishes,
+so a rerun after a crash skips finished jobs. A failing job gets a one-line reason in an
+Error column; the sweep goes on and exits non-zero at the end.
+"""
+# ==== USER INPUTS ====
+JobsCSV = "Batch/jobs_example.csv"  # JOBS: the jobs CSV
+ModelFolder = "demo_output/model"   # --model-folder: folder of the phase-one models named in Model
+Start = 0                           # --start: first job (0-based row) to consider
+CoolDown = 0.0                      # --cool-down: seconds to wait between jobs (GPU cooling)
+Engine = "local"                    # --engine {local,ray}: run jobs here one by one, or in parallel on Ray
+Address = None                      # --address: Ray cluster address (default: a local Ray)
+# ==== END OF USER INPUTS ====
+
+import logging
+
+from seeice.cli import run_script
+
+log = logging.getLogger("seeice")
+
+
+def main(cfg):
+    from seeice.batch import run_sweep
+
+    result = run_sweep(cfg.JobsCSV, cfg.ModelFolder, start=cfg.Start, cool_down=cfg.CoolDown,
+                       engine=cfg.Engine, address=cfg.Address)
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    run_script(__file__, main)

@@ -1,0 +1,40 @@
+"""TilePreparation: cut pure, augmented training tiles from images and their class rasters.
+
+For every image in TrainPath with an SCLS_<image stem> class raster beside it, the image
+and class raster are cropped to whole tiles, a TileSize window slides with step Stride, and
+each window with at most 10 % unlabelled pixels and at least 95 % of one class is kept with
+that class as its label. Each kept tile is written with its 90, 180 and 270 degree rotations
+(the rotations with integer noise in [-10, 10), clipped) to OutPath/Train/C<k>/ as GeoTIFFs,
+a ValidFraction of them to OutPath/Valid/C<k>/. With --tensor NAME the tiles go straight
+into compiled tensors (NAME_T_<mode>.npy, NAME_L_<mode>.npy in OutPath) instead of files.
+Images without a class raster are skipped with a warning. The resolved inputs are saved in
+OutPath/run.json.
+"""
+# ==== USER INPUTS ====
+TrainPath = "Data/Train"      # --images: folder of training images, each with its SCLS_ class raster
+OutPath = "Data/Tiles"        # --out: output folder (tiles in OutPath/Train/C<k>/ and OutPath/Valid/C<k>/)
+TileSize = 50                 # --tile-size: tile edge in pixels
+Stride = 25                   # --stride: step between tile windows in pixels
+ValidFraction = 0.0           # --valid-fraction: fraction of tiles (with their rotations) put in Valid/
+Seed = 0                      # --seed: random seed of the validation split and the noise
+Ndims = None                  # --bands: keep the first N bands (3 = RGB, 4 = RGB + NIR); None = all
+TensorName = None             # --tensor: write tensors NAME_T_<mode>.npy/NAME_L_<mode>.npy instead of tile files
+Mode = "float16"              # --mode {float16,uint8,uint8float16,int16}: tensor dtype (with --tensor)
+NormFactor = None             # --norm-factor: float16 divisor (with --tensor); None = 255 for 8-bit, 8192 otherwise
+NClasses = None               # --classes: class count recorded in the tensor (with --tensor); None = largest found
+# ==== END OF USER INPUTS ====
+
+from seeice.cli import run_script, script_name
+from seeice.tiling import prepare_tiles
+
+
+def main(cfg):
+    prepare_tiles(cfg.TrainPath, cfg.OutPath, tile_size=cfg.TileSize, stride=cfg.Stride,
+                  valid_fraction=cfg.ValidFraction, seed=cfg.Seed, bands=cfg.Ndims,
+                  tensor_name=None if cfg.TensorName is None else str(cfg.TensorName),
+                  tensor_mode=cfg.Mode, norm_factor=cfg.NormFactor, n_classes=cfg.NClasses,
+                  run_config=dict(cfg), script=script_name(__file__))
+
+
+if __name__ == "__main__":
+    run_script(__file__, main)

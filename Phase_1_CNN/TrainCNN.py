@@ -1,0 +1,49 @@
+"""TrainCNN: train the phase-one tile CNN on a compiled tile tensor.
+
+A VGG16 base (or DenseNet121 / ResNet50) without its top, from random weights, with a small
+dense head, learns to classify tiles of TensorPath (from CompileTensor) by the class numbers in
+LabelPath. 20 % of the tiles, drawn with Seed, validate; training stops at the end of the first
+epoch whose validation accuracy reaches TargetAccuracy, after at most Epochs epochs. The tensor
+is streamed from disk in batches, so it may be larger than memory. Saves OutPath/ModelName.keras
+with its metadata (ModelName.meta.json: classes, bands, tile size, normalisation factor), the
+training history (CSV and figure), a classification report of the validation tiles and run.json.
+With --tuning, trains TuningEpochs epochs without the target stop and saves the learning curves
+but not the model, to choose the number of epochs. Mixed precision is used on NVIDIA GPUs of
+compute capability 7.0 or more (--precision overrides).
+"""
+# ==== USER INPUTS ====
+TensorPath = "Data/Tiles/Train/Tensor_T_float16.npy"  # --tensor: tile tensor (n, tile, tile, bands) from CompileTensor
+LabelPath = "Data/Tiles/Train/Tensor_L_float16.npy"   # --labels: class numbers 1..NClasses, one per tile
+OutPath = "Models"            # --out: output folder of the model, history, report and run.json
+ModelName = "VGG16_50_RGBNIR"  # --name: model name (OutPath/ModelName.keras)
+CNNname = "vgg16"             # --base {vgg16,densenet121,resnet50}: convolutional base
+Ndims = 4                     # --bands: bands per tile (3 = RGB, 4 = RGB + NIR); must match the tensor
+NClasses = 7                  # --classes: number of classes
+BatchSize = 50                # --batch-size: tiles per training batch
+Epochs = 120                  # --epochs: most training epochs
+TargetAccuracy = 0.985        # --target-accuracy: stop at the first epoch whose validation accuracy reaches this
+ModelTuning = False           # --tuning: train TuningEpochs epochs, save the learning curves, no model
+TuningEpochs = 50             # --tuning-epochs: epochs of a tuning run
+LearningRate = None           # --learning-rate: Adam learning rate; None = 1e-4 (VGG16), 1e-5 (DenseNet121, ResNet50)
+Precision = "auto"            # --precision {auto,float32,mixed_float16,mixed_bfloat16}: float precision policy
+Scheme = None                 # --scheme: class names: glacier, fluvial or a scheme YAML; None = from the tensor, glacier for 7 classes
+Seed = 0                      # --seed: random seed of the split, the shuffling and the initial weights
+# ==== END OF USER INPUTS ====
+
+from seeice.cli import run_script, script_name
+
+
+def main(cfg):
+    from seeice.training import train_tile_cnn  # imports TensorFlow: after --help and checks
+
+    train_tile_cnn(cfg.TensorPath, cfg.LabelPath, cfg.OutPath, str(cfg.ModelName),
+                   base=cfg.CNNname, bands=cfg.Ndims, n_classes=cfg.NClasses,
+                   batch_size=cfg.BatchSize, epochs=cfg.Epochs,
+                   target_accuracy=cfg.TargetAccuracy, tuning=cfg.ModelTuning,
+                   tuning_epochs=cfg.TuningEpochs, precision=cfg.Precision, seed=cfg.Seed,
+                   learning_rate=cfg.LearningRate, scheme=cfg.Scheme,
+                   run_config=dict(cfg), script=script_name(__file__))
+
+
+if __name__ == "__main__":
+    run_script(__file__, main)

@@ -1,0 +1,221 @@
+"""CSC of a folder: outputs, formats, known answers on synthetic scenes, bad input."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import rasterio
+
+from seeice import image_csc, raster_io
+from seeice.classes import load_scheme
+from seeice.csc import CSCSettings, run_csc
+from seeice.errors import ConfigError, DataError, InputFileError, ModelError
+
+from csc_helpers import ideal_phase_one, tiny_tile_model, write_scenes
+
+REPO = Path(__file__).resolve().parents[1]
+REPORT_COLUMNS = ["Class", "Precision", "Recall", "F1_score", "Support"]
+
+
+def _config(model, predict, out, **overrides):
+    config = {"ModelName": str(model), "PredictPath": str(predict), "ScorePath": str(out),
+              "Experiment": "T", "Ndims": 4, "Kernel_size": 3, "size": 32, "CNNsamples": 3000,
+              "WholeImage": 1, "Patience": 3, "SmallestElement": 2, "GACglacier": 1,
+              "OutDPI": 60, "Seed": 0, "Progress": False}
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="module")
+def scene_run(tmp_path_factory):
+    """One CSC run on a synthetic scene with an ideal phase one (true tile majorities)."""
+    root = tmp_path_factory.mktemp("csc")
+    predict = root / "predict"
+    scenes = write_scenes(predict, seeds=[7], size=300)
+    model = tiny_tile_model(root / "model")
+    patch = pytest.MonkeyPatch()
+    patch.setattr(image_csc, "classify_tiles",
+                  ideal_phase_one({s.classes.shape: s.classes for s in scenes}))
+    try:
+        run = run_csc(_config(model, predict, root / "out" / "Syn"))
+    finally:
+        patch.undo()
+    return run, scenes[0], predict
+
+
+def test_run_writes_every_output_with_the_documented_names(scene_run):
+    run, scene, _ = scene_run
+    stem, out = scene.stem, run.out_dir
+    assert out.name == "Syn_patch3"
+    for name in [f"CNN_{stem}_Tk3.csv", f"CSC_{stem}_Tk3.csv", f"OvPdat_{stem}_Tk3.npz",
+                 f"{stem}_cfdistances.npy", f"CSC_Tk3_{stem}.png", f"{stem}_classified.tif",
+                 f"{stem}_front.gpkg", "summary.csv", "run.json"]:
+        assert (out / name).is_file(), name
+    assert not list(out.glob("*.partial*"))
+
+
+def test_reports_and_scored_pixels(scene_run):
+    run, scene, _ = scene_run
+    report = pd.read_csv(run.out_dir / f"CSC_{scene.stem}_Tk3.csv")
+    assert list(report.columns) == REPORT_COLUMNS
+    assert list(report["Class"][-3:]) == ["Accuracy", "Macro_avg", "Weighted_avg"]
+    assert "glacier ice" in set(report["Class"])
+    scored = np.load(run.out_dir / f"OvPdat_{scene.stem}_Tk3.npz")
+    assert set(scored.files) == {"truth", "cnn", "csc"}
+    assert scored["truth"].size == np.count_nonzero(scene.classes)
+    assert scored["truth"].min() >= 1
+
+
+def test_ideal_phase_one_gives_high_f1_and_an_accurate_front(scene_run):
+    run, scene, _ = scene_run
+    row = run.summary.iloc[0]
+    assert row["Error"] == "" or pd.isna(row["Error"])
+    assert row["CSC_F1"] >= 0.9
+    assert row["CSC_F1"] >= row["CNN_F1"] - 0.02
+    assert bool(row["Front_found"])
+    assert row["Front_median_m"] <= 20.0
+    distances = np.load(run.out_dir / f"{scene.stem}_cfdistances.npy")
+    assert distances.shape == (np.count_nonzero(scene.front),)
+    assert np.median(distances) == pytest.approx(row["Front_median_m"])
+
+
+def test_class_geotiff_keeps_georeferencing_colours_and_front(scene_run):
+    run, scene, _ = scene_run
+    with rasterio.open(run.out_dir / f"{scene.stem}_classified.tif") as src:
+        classes = src.read(1)
+        assert src.crs == scene.crs and src.transform == scene.transform
+        assert src.colormap(1)[8][:3] == (255, 0, 0)
+    assert classes.dtype == np.uint8 and classes.max() == 8
+    assert (classes[:1] == 0).all() and (classes[:, :1] == 0).all()  # k // 2 border of k = 3
+
+
+def test_vector_front_has_the_crs_and_lies_on_the_raster_front(scene_run):
+    run, scene, _ = scene_run
+    info = pyogrio.read_info(run.out_dir / f"{scene.stem}_front.gpkg")
+    assert "32624" in info["crs"]
+    import shapely
+
+    _, _, geometry, _ = pyogrio.raw.read(run.out_dir / f"{scene.stem}_front.gpkg")
+    line = shapely.from_wkb(geometry[0])
+    coords = shapely.get_coordinates(line)
+    with rasterio.open(run.out_dir / f"{scene.stem}_classified.tif") as src:
+        front = src.read(1) == 8
+        rows, cols = rasterio.transform.rowcol(src.transform, coords[:, 0], coords[:, 1])
+    assert front[np.asarray(rows), np.asarray(cols)].all()
+
+
+def test_run_json_and_summary_hold_the_run(scene_run):
+    run, scene, predict = scene_run
+    record = json.loads((run.out_dir / "run.json").read_text())
+    assert record["config"]["Kernel_size"] == 3 and record["config"]["PredictPath"] == str(predict)
+    assert record["model"]["tile_size"] == 32 and record["scheme"]["name"] == "glacier"
+    assert record["experiment_name"] == "Tk3"
+    summary = pd.read_csv(run.out_dir / "summary.csv")
+    assert list(summary["Image"]) == [scene.stem]
+    assert {"CNN_F1", "CSC_F1", "Front_found", "Front_median_m", "Front_mean_m",
+            "Seconds"} <= set(summary.columns)
+
+
+@pytest.fixture(scope="module")
+def tiny_setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bad")
+    model = tiny_tile_model(root / "model")
+    predict = root / "predict"
+    write_scenes(predict, seeds=[3], size=200)
+    return root, model, predict
+
+
+def test_whole_run_errors_are_clear(tiny_setup, tmp_path):
+    root, model, predict = tiny_setup
+    with pytest.raises(ConfigError, match="patch size 9 .*1, 3, 5, 7, 15"):
+        run_csc(_config(model, predict, tmp_path / "o", Kernel_size=9))
+    with pytest.raises(ModelError, match="tile size 50 does not match.*--tile-size 32"):
+        run_csc(_config(model, predict, tmp_path / "o", size=50))
+    with pytest.raises(ModelError, match="3 bands asked.*trained on 4"):
+        run_csc(_config(model, predict, tmp_path / "o", Ndims=3))
+    with pytest.raises(InputFileError):
+        run_csc(_config(root / "model" / "absent.keras", predict, tmp_path / "o"))
+    garbage = root / "model" / "garbage.keras"
+    garbage.write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="not a readable Keras model"):
+        run_csc(_config(garbage, predict, tmp_path / "o"))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DataError, match="no input images"):
+        run_csc(_config(model, empty, tmp_path / "o"))
+
+
+def test_bad_images_are_reported_and_the_others_still_processed(tiny_setup, tmp_path):
+    root, model, predict = tiny_setup
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    good = raster_io.list_images(predict)[0]
+    image = raster_io.read_image(good)
+    raster_io.write_raster(folder / "a_good.tif", image.data, image.crs, image.transform)
+    raster_io.write_raster(folder / "b_threeband.tif", image.data[..., :3], image.crs,
+                           image.transform)
+    raster_io.write_raster(folder / "c_tiny.tif", image.data[:20, :20], image.crs,
+                           image.transform)
+    bordered = image.data.copy()
+    bordered[:, :40] = 0
+    raster_io.write_raster(folder / "d_nodata.tif", bordered, image.crs, image.transform)
+    run = run_csc(_config(model, folder, tmp_path / "o"))
+    errors = dict(zip(run.summary["Image"], run.summary["Error"].fillna("")))
+    assert errors["a_good"] == "" and errors["d_nodata"] == ""
+    assert "3 band(s) but 4 were asked" in errors["b_threeband"]
+    assert "smaller than one 32 px tile" in errors["c_tiny"]
+    with rasterio.open(run.out_dir / "d_nodata_classified.tif") as src:
+        assert (src.read(1)[:, :40] == 0).all()
+    assert len(run.failed) == 2
+
+
+def test_plain_rgb_images_with_a_scheme_without_front(tmp_path):
+    scheme = load_scheme("fluvial")
+    model = tiny_tile_model(tmp_path / "model", bands=3, n_classes=5, scheme=scheme,
+                            norm_factor=255.0)
+    folder = tmp_path / "photos"
+    rng = np.random.default_rng(0)
+    labels = np.ones((96, 128), np.uint8)
+    labels[:, 64:] = 3
+    pixels = np.where(labels[..., None] == 1, 60, 170) + rng.integers(0, 30, (96, 128, 3))
+    raster_io.write_raster(folder / "photo.png", pixels.astype(np.uint8))
+    raster_io.write_raster(folder / "SCLS_photo.tif", labels.astype(np.float64))
+    run = run_csc(_config(model, folder, tmp_path / "o", Ndims=3))
+    row = run.summary.iloc[0]
+    assert row["Error"] == "" or pd.isna(row["Error"])
+    assert not row["Front_found"]
+    assert (run.out_dir / "photo_classified.png").is_file()
+    assert not list(run.out_dir.glob("*.gpkg"))
+    assert (run.out_dir / "CSC_photo_Tk3.csv").is_file()
+
+
+def test_settings_from_header_names():
+    settings = CSCSettings.from_config({"ModelName": "m.keras", "PredictPath": "p",
+                                        "ScorePath": "out/Sto", "Experiment": "Sto",
+                                        "Kernel_size": 15, "WholeImage": 0})
+    assert settings.out_dir == Path("out/Sto_patch15")
+    assert settings.experiment_name == "Stok15"
+    assert settings.whole_image is False
+
+
+def test_script_help_and_clean_error_exit(tmp_path):
+    script = REPO / "CSC_Application" / "CSC.py"
+    helped = subprocess.run([sys.executable, str(script), "--help"], capture_output=True,
+                            text=True, cwd=REPO)
+    assert helped.returncode == 0
+    text = " ".join(helped.stdout.split())
+    for flag in ["--model", "--predict", "--out", "--experiment", "--bands", "--patch-size",
+                 "--tile-size", "--samples", "--whole-image", "--patience",
+                 "--smallest-element", "--gac-glacier", "--dpi", "--seed", "--demo"]:
+        assert flag in text
+    failed = subprocess.run([sys.executable, str(script), "--patch-size", "9", "--model",
+                             str(tmp_path / "m.keras"), "--predict", str(tmp_path)],
+                            capture_output=True, text=True, cwd=REPO)
+    assert failed.returncode == 2
+    assert "9" in failed.stderr and "1, 3, 5, 7, 15" in failed.stderr
+    assert "Traceback" not in failed.stderr
