@@ -16,7 +16,7 @@ TensorPath = "Data/Tiles/Train/Tensor_T_float16.npy"  # --tensor: tile tensor (n
 LabelPath = "Data/Tiles/Train/Tensor_L_float16.npy"   # --labels: class numbers 1..NClasses, one per tile
 OutPath = "Models"            # --out: output folder of the model, history, report and run.json
 ModelName = "VGG16_50_RGBNIR"  # --name: model name (OutPath/ModelName.keras)
-CNNname = "vgg16"             # --base {vgg16,densenet121,resnet50}: convolutional base
+CNNname = "vgg16"             # --base {vgg16,densenet121,resnet50,compact}: convolutional base (compact: small, for quick looks)
 Ndims = 4                     # --bands: bands per tile (3 = RGB, 4 = RGB + NIR); must match the tensor
 NClasses = 7                  # --classes: number of classes
 BatchSize = 50                # --batch-size: tiles per training batch

@@ -3,8 +3,8 @@
 Builds a synthetic SIZE x SIZE, 4-band uint16 image with a blocky class raster (classes 0..7
 in random rectangles, so that some windows are pure and some are not), then times
 
-* ``seeice.tiling.extract_tiles`` (strided window views, one bincount per block of window
-  rows, fancy-indexed tile cut), and
+* ``seeice.tiling.extract_tiles`` (block counts by one bincount, window counts from a
+  summed-area table, fancy-indexed tile cut), and
 * a straightforward loop over window positions (crop, ``np.bincount`` per window, the same
   purity rule, slice the tile),
 

@@ -135,7 +135,12 @@ def parse_header(source: str, origin: str = "script") -> tuple[str, list[InputSp
 
 
 def _parse_scalar(text: str) -> Any:
-    """A string as YAML reads a scalar: '3' -> 3, '0.5' -> 0.5, 'true' -> True, 'x' -> 'x'."""
+    """A string as YAML reads a scalar: '3' -> 3, '0.5' -> 0.5, 'true' -> True, 'x' -> 'x'.
+
+    Python's spelling of "no value" ('None') is read as None too, like YAML's 'null'.
+    """
+    if text.strip() in ("None", "none"):
+        return None
     try:
         value = yaml.safe_load(text)
     except yaml.YAMLError:

@@ -5,8 +5,10 @@ on the spot and cached in the demo folder, so a second run skips straight to CSC
 
 1. two synthetic training scenes and one unseen scene (:mod:`seeice.synthetic`);
 2. phase-one tiles of the training scenes, balanced to a few hundred per class, compiled
-   into a tensor, and a VGG16 trained on them until validation accuracy reaches the target
-   (a few minutes on two CPU cores);
+   into a tensor, and a small phase-one CNN trained on them until validation accuracy
+   reaches the target (a few minutes on two CPU cores). It uses the ``compact`` base, a
+   small VGG-style network under the VGG16 head, so that the demo fits a laptop CPU; for
+   real work train a VGG16 with ``Phase_1_CNN/TrainCNN.py``;
 3. CSC of the unseen scene, with its figure, CSVs, class GeoTIFF and front GeoPackage.
 """
 
@@ -31,12 +33,13 @@ class DemoSettings:
     train_seed: int = 1
     n_train_scenes: int = 2
     predict_seed: int = 100
-    tiles_per_class: int = 300
-    epochs: int = 12
-    target_accuracy: float = 0.95
+    tiles_per_class: int = 400
+    epochs: int = 30
+    target_accuracy: float = 0.97
+    base: str = "compact"
     batch_size: int = 50
     samples_per_class: int = 20_000
-    model_name: str = "demo_vgg16"
+    model_name: str = "demo_phase1"
 
 
 def ensure_scenes(folder: Path, n_images: int, size: int, seed: int) -> list[Path]:
@@ -61,14 +64,14 @@ def ensure_model(folder: Path, train_dir: Path, settings: DemoSettings, seed: in
     from .tiling import prepare_tiles
     from .training import train_tile_cnn
 
-    log.info("training the demo's phase-one VGG16 (cached for later runs)")
+    log.info("training the demo's phase-one CNN (%s base; cached for later runs)", settings.base)
     tiles_dir = folder / "tiles"
     prepare_tiles(train_dir, tiles_dir, tile_size=50, stride=25, seed=seed, bands=4)
     thin_tiles(tiles_dir / "Train", per_class=settings.tiles_per_class, seed=seed)
     tensor = compile_tensor(tiles_dir / "Train", "demo", out_dir=folder / "tensors",
                             tile_size=50, bands=4, n_classes=7, mode="float16", seed=seed)
     result = train_tile_cnn(tensor.tensor, tensor.labels, model_dir,
-                            settings.model_name, base="vgg16", bands=4, n_classes=7,
+                            settings.model_name, base=settings.base, bands=4, n_classes=7,
                             batch_size=settings.batch_size, epochs=settings.epochs,
                             target_accuracy=settings.target_accuracy, seed=seed)
     log.info("phase-one model: validation accuracy %.3f after %d epoch(s)",

@@ -2,7 +2,7 @@
 
 Used after phase-one training (validation tiles) and in phase two (classified pixels against
 the class raster). The table has the columns ``Class, Precision, Recall, F1_score, Support``
-and one row per class name, then ``accuracy``, ``macro avg`` and ``weighted avg``, values
+and one row per class name, then ``Accuracy``, ``Macro_avg`` and ``Weighted_avg``, values
 rounded to 3 digits (the published reports print 3 digits).
 """
 
@@ -55,8 +55,8 @@ def classification_report_frame(truth: np.ndarray, predicted: np.ndarray,
     -------
     pandas.DataFrame
         Columns ``Class, Precision, Recall, F1_score, Support``; rows: one per class, then
-        ``accuracy`` (its value in ``F1_score``, Precision and Recall empty, Support = all
-        samples), ``macro avg`` and ``weighted avg``. Values rounded to 3 digits.
+        ``Accuracy`` (its value in ``F1_score``, Precision and Recall empty, Support = all
+        samples), ``Macro_avg`` and ``Weighted_avg``. Values rounded to 3 digits.
     """
     from sklearn.metrics import classification_report
 
@@ -71,10 +71,10 @@ def classification_report_frame(truth: np.ndarray, predicted: np.ndarray,
     # sklearn reports "micro avg" instead of "accuracy" when some samples fall outside
     # ``labels``; the accuracy over all samples is what users compare, so compute it here.
     accuracy = float(np.mean(truth == predicted))
-    rows.append(("accuracy", np.nan, np.nan, accuracy, int(truth.size)))
-    for avg in ("macro avg", "weighted avg"):
+    rows.append(("Accuracy", np.nan, np.nan, accuracy, int(truth.size)))
+    for avg, row_name in (("macro avg", "Macro_avg"), ("weighted avg", "Weighted_avg")):
         entry = report[avg]
-        rows.append((avg, entry["precision"], entry["recall"], entry["f1-score"],
+        rows.append((row_name, entry["precision"], entry["recall"], entry["f1-score"],
                      int(entry["support"])))
     frame = pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
     for column in ("Precision", "Recall", "F1_score"):

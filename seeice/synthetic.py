@@ -51,9 +51,11 @@ from rasterio.crs import CRS
 from rasterio.transform import Affine
 from scipy import ndimage as ndi
 from scipy.interpolate import CubicSpline
+from scipy.special import ndtri
 from tqdm import tqdm
 
 from .classes import GLACIER_SCHEME
+from .cli import format_error, setup_logging
 from .errors import ConfigError, SeeIceError
 from .raster_io import write_raster
 
@@ -77,11 +79,13 @@ GLACIER_CLASSES = (GLACIER_ICE, SNOW_ON_ICE)
 ROCK_CLASSES = (SNOW_ON_ROCK, ROCK)
 
 # Top-of-atmosphere reflectance (R, G, B, NIR) of each surface before texture and shading.
-_WATER = np.array([0.040, 0.052, 0.070, 0.018], np.float32)
+_WATER = np.array([0.040, 0.052, 0.070, 0.018], np.float32)      # open water
+_TURBID = np.array([0.048, 0.062, 0.076, 0.023], np.float32)     # silty water among bergs
 _FRAGMENT = np.array([0.60, 0.66, 0.72, 0.44], np.float32)   # iceberg and melange ice
 _GLACIER = np.array([0.60, 0.68, 0.77, 0.40], np.float32)    # bare blue ice: bluer, low NIR
 _CRUST = np.array([0.71, 0.745, 0.78, 0.55], np.float32)     # weathered white ice crust
 _SNOW = np.array([0.74, 0.76, 0.78, 0.60], np.float32)       # snow: brighter, high NIR
+_SNOW_ROCK = np.array([0.73, 0.745, 0.755, 0.605], np.float32)  # older snow on the walls
 _ROCK = np.array([0.125, 0.115, 0.100, 0.195], np.float32)   # rock: dark, NIR above water
 _DEBRIS = np.array([0.22, 0.20, 0.18, 0.26], np.float32)     # moraine debris on the ice
 
@@ -242,7 +246,7 @@ def _draw_layout(rng: np.random.Generator, fine: np.random.Generator, size: int)
     u = (np.arange(size) + 0.5) / size
     # Fjord: meandering centre line, widening towards the ocean (+x).
     centre = 0.5 + rng.uniform(-0.04, 0.04) + 0.035 * _fractal1d(rng, size, (2, 4))
-    w_in, w_out = rng.uniform(0.20, 0.26), rng.uniform(0.33, 0.44)
+    w_in, w_out = rng.uniform(0.22, 0.27), rng.uniform(0.35, 0.44)
     half = w_in + (w_out - w_in) * _smoothstep(u, 0.25, 1.0)
     rough_top = 0.022 * _fractal1d(rng, size, (6, 12, 24, 48))
     rough_bot = 0.022 * _fractal1d(rng, size, (6, 12, 24, 48))
@@ -251,31 +255,33 @@ def _draw_layout(rng: np.random.Generator, fine: np.random.Generator, size: int)
     bottom = size * (centre + half + rough_bot) + 1.0 * _noise1d(fine, size, jag)
 
     # Calving front: position, curvature (positive: bulging seawards), tilt and wiggle.
-    f0 = rng.uniform(0.43, 0.54)
-    curvature = rng.uniform(-0.05, 0.09)
+    f0 = rng.uniform(0.39, 0.46)
+    curvature = rng.uniform(-0.04, 0.05)
     tilt = rng.uniform(-0.04, 0.04)
     i0 = int(np.clip(f0 * size, 0, size - 1))
     yc, wf = centre[i0], half[i0]
     s = np.clip((u - yc) / wf, -1.3, 1.3)
-    wiggle = 0.022 * _fractal1d(rng, size, (5, 10, 20, 40))
+    wiggle = 0.016 * _fractal1d(rng, size, (5, 10, 20, 40))
     front = size * (f0 + curvature * (1.0 - s * s) + tilt * s + wiggle) \
         + 1.5 * _noise1d(fine, size, max(4, size // 4))
 
     # Snow line upstream, at least a fifth of the image behind the front.
-    s0 = rng.uniform(0.17, 0.26)
-    snow = size * (s0 + 0.04 * (1.0 - s * s) * rng.uniform(-1, 1)
-                   + 0.02 * _fractal1d(rng, size, (4, 8, 16)))
-    snow = np.minimum(snow, front - 0.2 * size)
+    s0 = rng.uniform(0.20, 0.25)
+    snow = size * (s0 + 0.03 * (1.0 - s * s) * rng.uniform(-1, 1)
+                   + 0.015 * _fractal1d(rng, size, (4, 8, 16)))
+    snow = np.minimum(snow, front - 0.18 * size)
 
-    # Melange belt and iceberg water in front of the glacier; open water beyond.
-    mel_w = rng.uniform(0.12, 0.16)
-    melange = front + size * mel_w * (1.0 + 0.25 * _fractal1d(rng, size, (4, 8, 16))) \
+    # Melange belt and iceberg water in front of the glacier; open water beyond. Each belt
+    # is wide enough (some 100 m x 1 km at 600 px) to hold many pure 50-pixel tiles.
+    mel_w = rng.uniform(0.17, 0.21)
+    melange = front + size * mel_w * (1.0 + 0.12 * _fractal1d(rng, size, (4, 8, 16))) \
         + 1.0 * _noise1d(fine, size, max(4, size // 6))
-    melange = np.maximum(melange, front + max(6.0, 0.035 * size))
-    berg_w = rng.uniform(0.13, 0.21)
-    bergs = melange + size * berg_w * (1.0 + 0.3 * _fractal1d(rng, size, (3, 6, 12)))
-    bergs = np.minimum(bergs, 0.9 * size + 0.03 * size * _fractal1d(rng, size, (4, 8)))
-    bergs = np.maximum(bergs, melange + 0.05 * size)
+    melange = np.maximum(melange, front + 0.1 * size)
+    berg_w = rng.uniform(0.17, 0.21)
+    bergs = melange + size * berg_w * (1.0 + 0.12 * _fractal1d(rng, size, (3, 6, 12))) \
+        + 1.0 * _noise1d(fine, size, max(4, size // 6))
+    bergs = np.minimum(bergs, 0.88 * size + 0.02 * size * _fractal1d(rng, size, (4, 8)))
+    bergs = np.maximum(bergs, melange + 0.1 * size)
 
     info = {"front_position": float(f0), "front_curvature": float(curvature),
             "front_tilt": float(tilt), "fjord_half_width_in": float(w_in),
@@ -335,7 +341,7 @@ def _classify(layout: _Layout, rng: np.random.Generator, fine: np.random.Generat
     walls = ~fjord
     score = _cells_field(rng, size, 5) + 0.35 * _cells_field(rng, size, 12) \
         + 0.12 * _field(fine, (size, size), 6.0) + wall_height * (2.2 / size)
-    share = rng.uniform(0.33, 0.45)
+    share = rng.uniform(0.38, 0.48)
     wall_scores = score[walls]
     if wall_scores.size:
         sample = wall_scores[:: max(1, wall_scores.size // 200_000)]
@@ -347,48 +353,50 @@ def _classify(layout: _Layout, rng: np.random.Generator, fine: np.random.Generat
 
 # --------------------------------------------------------------------------- radiometry
 
-def _icebergs(rng: np.random.Generator, classes: np.ndarray, layout: _Layout,
-              size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Ice fragments in the ocean: dense small ones in the melange, sparse icebergs beyond.
+def _ocean_ice(rng: np.random.Generator, classes: np.ndarray,
+               size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Ice in the ocean: packed fragments in the melange, dense brash and bergy bits plus a
+    few larger icebergs in the iceberg water, none in the open water.
 
-    Returns the ice cover (H, W) float32 in 0..1 and a per-fragment brightness factor
-    (H, W) float32 (about 0.75..1.15, 0 off the ice).
+    Fragments are the parts of a fine random field above a threshold set by the local ice
+    cover: about 55-75 % in the melange (fragments of 2-5 px, as packed floes), about 15-30 %
+    in the iceberg water (bits of 1-3 px, so nearly every 70 m window holds some). Larger
+    icebergs (5-12 px across) cover a few per cent of the iceberg water.
+
+    Returns the ice cover (H, W) float32 in 0..1 (soft sub-pixel edges) and a brightness
+    factor (H, W) float32 (about 0.75..1.15).
     """
-    cols = np.arange(size, dtype=np.float32)[None, :] + 0.5
-    ocean = classes <= MELANGE
-    # Distance (px) past the melange edge, per pixel: < 0 inside the melange.
-    past = cols - layout.melange[:, None].astype(np.float32)
-    belt = (layout.bergs - layout.melange)[:, None].astype(np.float32)
-    melange_p = 0.07 * (1.0 - _smoothstep(past, -3.0, 3.0))
-    berg_p = 0.008 * (1.0 - 0.5 * np.clip(past / belt, 0.0, 1.0)) * _smoothstep(past, -3.0, 3.0)
-    berg_p *= cols < layout.bergs[:, None] - 3.0
-    prob = np.where(ocean, melange_p + berg_p, 0.0).astype(np.float32)
-    del melange_p, berg_p
-    centres = rng.random((size, size), dtype=np.float32) < prob
+    shape = (size, size)
+    melange = ndi.gaussian_filter((classes == MELANGE).astype(np.float32), 0.7)
+    bergy = ndi.gaussian_filter((classes == ICEBERG_WATER).astype(np.float32), 0.7)
+    # Local ice cover: smooth variation within each class's range.
+    cover = melange * (0.65 + 0.05 * _field(rng, shape, 25.0)) \
+        + bergy * (0.22 + 0.035 * _field(rng, shape, 25.0))
+    # Fragment field: coarser (packed floes) in the melange, fine bits in the iceberg water.
+    floes = _normalised(0.75 * _field(rng, shape, 3.0) + 0.45 * _field(rng, shape, 1.3))
+    bits = _field(rng, shape, 1.3)
+    frag = melange * floes + (1.0 - melange) * bits
+    del floes, bits
+    threshold = ndtri(np.clip(1.0 - cover, 1e-4, 1.0 - 1e-4)).astype(np.float32)
+    ice = np.clip(2.2 * (frag - threshold) + 0.5, 0.0, 1.0)
+    ice *= np.clip(melange + bergy, 0.0, 1.0)
+    del frag, threshold, cover, melange
+
+    # A few larger icebergs in the iceberg water.
+    centres = (rng.random(shape, dtype=np.float32) < 0.0004) & (classes == ICEBERG_WATER)
     n = int(centres.sum())
-    cy, cx = np.nonzero(centres)
-    in_melange = classes[cy, cx] == MELANGE
-    # Radii: melange fragments 0.7..4 px; icebergs 1..10 px (a few to ~20 px across).
-    u = rng.random(n)
-    radius = np.where(in_melange, 0.7 + 3.3 * u ** 2.5, 1.0 + 9.0 * u ** 4).astype(np.float32)
-    bright = rng.uniform(0.75, 1.15, n).astype(np.float32)
-    rad_map = np.zeros((size, size), np.float32)
-    rad_map[cy, cx] = radius
-    bright_map = np.zeros((size, size), np.float32)
-    bright_map[cy, cx] = bright
-    if n == 0:
-        return np.zeros((size, size), np.float32), bright_map
-    dist, (iy, ix) = ndi.distance_transform_edt(~centres, return_indices=True)
-    del centres
-    nearest_r = rad_map[iy, ix]
-    bright_map = bright_map[iy, ix]
-    del iy, ix, rad_map
-    shape_noise = _field(rng, (size, size), 2.0)
-    reach = nearest_r * (1.0 + 0.3 * shape_noise) - dist.astype(np.float32)
-    del dist, shape_noise, nearest_r
-    ice = np.clip(reach + 0.5, 0.0, 1.0) * ocean   # soft (sub-pixel) edges
-    bright_map *= ice > 0
-    return ice.astype(np.float32), bright_map
+    if n:
+        cy, cx = np.nonzero(centres)
+        rad_map = np.zeros(shape, np.float32)
+        rad_map[cy, cx] = (2.5 + 3.5 * rng.random(n) ** 1.5).astype(np.float32)
+        dist, (iy, ix) = ndi.distance_transform_edt(~centres, return_indices=True)
+        reach = rad_map[iy, ix] * (1.0 + 0.25 * _field(rng, shape, 2.0)) - dist.astype(np.float32)
+        del dist, iy, ix, rad_map
+        ice = np.maximum(ice, np.clip(reach + 0.5, 0.0, 1.0) * bergy)
+        del reach
+    del centres, bergy
+    bright = np.clip(0.95 + 0.1 * _field(rng, shape, 2.0), 0.75, 1.15)
+    return ice.astype(np.float32), bright.astype(np.float32)
 
 
 def _hillshade(height: np.ndarray, azimuth: float, altitude: float) -> np.ndarray:
@@ -422,24 +430,29 @@ def _render(classes: np.ndarray, wall_height: np.ndarray, edge_dist: np.ndarray,
                    + 0.3 * _field(rng, shape, 4.0)).ravel()
     lith = (0.6 * _field(rng, shape, 3.0) + 0.4 * _field(rng, shape, 20.0)).ravel()
 
-    # ---- Ocean: water (plumes, brash in the melange, bergy bits), ice fragments, shadows.
+    # ---- Ocean. Open water: smooth, dark, lowest NIR, broad plumes only. Iceberg water:
+    # turbid water with sub-pixel brash (pixel-scale speckle), dense bergy bits and a few
+    # icebergs. Melange: packed fragments with slushy gaps. Ice casts short shadows.
     idx = np.flatnonzero(flat <= MELANGE)
-    ice, berg_bright = _icebergs(rng, classes, layout, size)
+    ice, berg_bright = _ocean_ice(rng, classes, size)
     sh = (int(round(2 * np.cos(azimuth))), int(round(-2 * np.sin(azimuth))))
     shadow = np.clip(np.roll(ice, sh, axis=(0, 1)) - ice, 0.0, 1.0).ravel()[idx]
     ice, berg_bright = ice.ravel()[idx], berg_bright.ravel()[idx]
+    ocean_cls = flat[idx]
     plume = _field(rng, shape, max(8.0, size / 5)).ravel()[idx]
     slush = np.clip(0.5 + 0.5 * _field(rng, shape, 6.0).ravel()[idx], 0.0, 1.0)
-    slush *= flat[idx] == MELANGE
-    bits = (_field(rng, shape, 1.0).ravel()[idx] > 2.3) & (flat[idx] == ICEBERG_WATER)
+    slush *= ocean_cls == MELANGE
+    brash = 0.05 * np.clip(rng.standard_normal(idx.size, dtype=np.float32), 0.0, None)
+    brash *= ocean_cls == ICEBERG_WATER
+    turbid = (ocean_cls == ICEBERG_WATER).astype(np.float32)
     tex = 1.0 + 0.06 * speck[idx]
     for b in range(4):
         contrast = _FRAGMENT[b] - _WATER[b]
-        water = _WATER[b] * (1.0 + 0.15 * plume) + (0.21 * contrast) * slush \
-            + (0.25 * contrast) * bits
+        base = _WATER[b] + (_TURBID[b] - _WATER[b]) * turbid
+        water = base * (1.0 + 0.08 * plume) + (0.21 * contrast) * slush + contrast * brash
         water *= 1.0 - 0.45 * shadow
         refl[b, idx] = water * (1.0 - ice) + (_FRAGMENT[b] * berg_bright * tex) * ice
-    del ice, berg_bright, shadow, plume, slush, bits, tex, water
+    del ice, berg_bright, shadow, plume, slush, brash, turbid, tex, water, base, ocean_cls
 
     # ---- Glacier ice: arcuate transverse crevasses near the front, chevrons near the
     # margins (shadows bluer than the ice), flow-parallel foliation, moraine debris.
@@ -462,7 +475,7 @@ def _render(classes: np.ndarray, wall_height: np.ndarray, edge_dist: np.ndarray,
                                                 (0.6, 6.0))).ravel()[idx]
     to_front = (layout.front[:, None].astype(np.float32) - cols).ravel()[idx]
     dist_wall = edge_dist.ravel()[idx]
-    front_w = 0.25 + 0.75 * (1.0 - _smoothstep(to_front, 0.0, 0.28 * size))
+    front_w = 0.55 + 0.45 * (1.0 - _smoothstep(to_front, 0.0, 0.28 * size))
     margin_w = 1.0 - _smoothstep(dist_wall, 0.0, 0.07 * size)
     crev = np.maximum(front_w * np.clip((trans - 1.1) / 0.9, 0.0, 1.0),
                       margin_w * np.clip((chevron - 1.2) / 0.9, 0.0, 1.0))
@@ -474,7 +487,7 @@ def _render(classes: np.ndarray, wall_height: np.ndarray, edge_dist: np.ndarray,
         moraine = 0.3 * np.exp(-0.5 * ((rows - line[None, :]) / 2.0) ** 2)
         debris = np.maximum(debris, moraine.ravel()[idx])
         del moraine
-    grain = 1.0 + 0.035 * foliation + 0.03 * speck[idx]
+    grain = 1.0 + 0.05 * foliation + 0.03 * speck[idx]
     lith_g = 1.0 + 0.2 * lith[idx]
     wet = _field(rng, shape, 12.0).ravel()[idx]    # wetness and grain: mostly in the NIR
     wet_gain = (0.03, 0.02, 0.0, 0.09)
@@ -489,7 +502,7 @@ def _render(classes: np.ndarray, wall_height: np.ndarray, edge_dist: np.ndarray,
 
     # ---- Snow on ice: smooth, gently mottled.
     idx = np.flatnonzero(flat == SNOW_ON_ICE)
-    mottle = 1.0 + 0.035 * snow_mottle[idx] + 0.008 * speck[idx]
+    mottle = 1.0 + 0.03 * snow_mottle[idx] + 0.004 * speck[idx]
     grain = 0.05 * _field(rng, shape, 30.0).ravel()[idx]   # snow grain size, NIR only
     for b in range(4):
         refl[b, idx] = _SNOW[b] * mottle * (1.0 + grain) if b == 3 else _SNOW[b] * mottle
@@ -507,15 +520,17 @@ def _render(classes: np.ndarray, wall_height: np.ndarray, edge_dist: np.ndarray,
     shade_r, lith_r, gully = shade[idx], 1.0 + 0.28 * lith[idx], speck[idx] > 2.2
     for b in range(4):
         refl[b, idx] = np.where(gully, 0.6 * _SNOW[b] * shade_r, _ROCK[b] * shade_r * lith_r)
-    # Snow on rock: shading and rock outcrops.
+    # Snow on rock: shading, wind-roughened snow and rock outcrops of 1-3 px (about a
+    # tenth of the area); its older snow has a little more NIR per blue than glacier snow.
     idx = np.flatnonzero(flat == SNOW_ON_ROCK)
     shade_s, lith_s = shade[idx], 1.0 + 0.28 * lith[idx]
-    outcrop = speck[idx] < -1.55
-    mottle = 0.97 * (1.0 + 0.02 * snow_mottle[idx])
+    outcrop = np.clip(2.0 * (-1.25 - speck[idx]) + 0.5, 0.0, 1.0)
+    rough = 0.97 * (1.0 + 0.02 * snow_mottle[idx]) \
+        * (1.0 + 0.07 * _field(rng, shape, 1.6).ravel()[idx])
     for b in range(4):
-        snow = _SNOW[b] * shade_s * mottle
-        refl[b, idx] = np.where(outcrop, 0.5 * snow + 0.5 * _ROCK[b] * shade_s * lith_s, snow)
-    del shade, shade_r, shade_s, lith_r, lith_s, gully, outcrop, mottle, snow
+        snow = _SNOW_ROCK[b] * shade_s * rough
+        refl[b, idx] = snow * (1.0 - outcrop) + _ROCK[b] * shade_s * lith_s * outcrop
+    del shade, shade_r, shade_s, lith_r, lith_s, gully, outcrop, rough, snow
     del speck, snow_mottle, lith, idx
 
     # ---- Scene-wide: illumination gain and smooth variation, haze, sensor blur and noise.
@@ -694,7 +709,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="logging level")
     args = parser.parse_args(argv)
-    from .cli import format_error, setup_logging
     setup_logging(args.log_level)
     try:
         generate_scenes(args.out_dir, n_images=args.n_images, size=args.size, seed=args.seed)

@@ -19,13 +19,15 @@ Method (DESIGN section 4; Marochov, Stokes and Carbonneau 2021):
    degrees), a seeded fraction of source tiles with their copies to ``<out>/Valid/C<k>/``;
    or, in tensor mode, straight into the compiled tensors of :mod:`seeice.tensors`.
 
-Window counting and the purity test are vectorised (strided window views and one
-``bincount`` per block of window rows); no Python loop runs over window positions or pixels.
+Window counting and the purity test are vectorised (block counts by ``bincount``, window
+counts by summed-area tables, tiles cut through a strided window view); no Python loop runs
+over window positions or pixels.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 from collections import Counter
@@ -54,8 +56,11 @@ TRAIN_DIR = "Train"
 VALID_DIR = "Valid"
 TILE_EXTENSIONS = (".tif", ".tiff")
 
-# Elements of one block of window pixels counted at once (bounds memory to ~32 MB).
+# Pixels indexed per bincount call (bounds the temporary index array to ~32 MB).
 _COUNT_BLOCK = 1 << 22
+# Largest block grid (blocks x class values) counted with one bincount; finer grids
+# (small gcd of tile size and stride) are counted one class value at a time.
+_BLOCK_GRID_LIMIT = 1 << 22
 # Source tiles augmented at once (fixed: the noise sequence depends on it).
 _AUGMENT_CHUNK = 256
 _CLASS_DIR = re.compile(r"^C(\d+)$")
@@ -158,6 +163,12 @@ def window_class_counts(labels: np.ndarray, tile_size: int = TILE_SIZE, stride: 
                         n_values: int | None = None) -> np.ndarray:
     """Count the pixels of every class value in every window.
 
+    The raster is cut into g x g blocks, g = gcd(tile_size, stride), so that every window is
+    a whole number of blocks. Block counts of all class values come from one ``bincount``
+    and window counts are box sums read from their summed-area table at every window corner
+    at once. For a fine block grid (small g on a large raster) each class value present is
+    counted in turn with separable running sums, to bound memory.
+
     Parameters
     ----------
     labels : numpy.ndarray
@@ -181,21 +192,53 @@ def window_class_counts(labels: np.ndarray, tile_size: int = TILE_SIZE, stride: 
         n_values = int(labels.max()) + 1 if labels.size else 1
     ny = len(window_starts(labels.shape[0], tile_size, stride))
     nx = len(window_starts(labels.shape[1], tile_size, stride))
-    counts = np.zeros((ny, nx, n_values), dtype=np.int32)
     if ny == 0 or nx == 0:
-        return counts
-    windows = sliding_window_view(labels, (tile_size, tile_size))[::stride, ::stride]
-    area = tile_size * tile_size
-    rows_per_block = max(1, _COUNT_BLOCK // (nx * area))
-    # Each window's values are shifted into their own bin range, so one bincount per block
-    # of window rows counts every window at once.
-    for r0 in range(0, ny, rows_per_block):
-        block = windows[r0:r0 + rows_per_block]
-        n_win = block.shape[0] * nx
-        flat = block.reshape(n_win, area).astype(np.int64)
-        flat += (np.arange(n_win, dtype=np.int64) * n_values)[:, None]
-        counts[r0:r0 + rows_per_block] = np.bincount(
-            flat.ravel(), minlength=n_win * n_values).reshape(block.shape[0], nx, n_values)
+        return np.zeros((ny, nx, n_values), dtype=np.int32)
+    g = math.gcd(tile_size, stride)
+    span, step = tile_size // g, stride // g          # window edge and step in blocks
+    nby, nbx = (ny - 1) * step + span, (nx - 1) * step + span
+    covered = labels[:nby * g, :nbx * g]               # the pixels some window covers
+    sat_dtype = np.int32 if covered.size < 2 ** 31 else np.int64
+    ys, xs = np.arange(ny) * step, np.arange(nx) * step
+
+    def box_sums(blocks: np.ndarray) -> np.ndarray:
+        # blocks: (nby, nbx, m) counts -> (ny, nx, m) window sums via a summed-area table.
+        table = np.zeros((nby + 1, nbx + 1, blocks.shape[2]), dtype=sat_dtype)
+        np.cumsum(blocks, axis=0, dtype=sat_dtype, out=table[1:, 1:])
+        np.cumsum(table[1:, 1:], axis=1, out=table[1:, 1:])
+        y0, y1, x0, x1 = ys[:, None], ys[:, None] + span, xs[None, :], xs[None, :] + span
+        return (table[y1, x1] - table[y0, x1] - table[y1, x0] + table[y0, x0]).astype(np.int32)
+
+    if nby * nbx * n_values <= _BLOCK_GRID_LIMIT:
+        # One bincount: pixel value k of block b goes to bin b * n_values + k. Processed in
+        # bands of block rows to bound the temporary index array.
+        block_view = covered.reshape(nby, g, nbx, g).transpose(0, 2, 1, 3)
+        rows_per_band = max(1, _COUNT_BLOCK // (nbx * g * g))
+        blocks = np.empty((nby, nbx, n_values), dtype=np.int64)
+        for r0 in range(0, nby, rows_per_band):
+            band = block_view[r0:r0 + rows_per_band]
+            n_blocks = band.shape[0] * nbx
+            base = (np.arange(n_blocks, dtype=np.int64) * n_values).reshape(band.shape[0], nbx,
+                                                                             1, 1)
+            index = band + base
+            blocks[r0:r0 + rows_per_band] = np.bincount(
+                index.ravel(), minlength=n_blocks * n_values).reshape(band.shape[0], nbx,
+                                                                       n_values)
+        return box_sums(blocks)
+    # Fine block grid (small gcd): one class value at a time, as separable box sums (running
+    # sums along rows, read at the window columns, then along columns), keeps memory small.
+    present = np.bincount(covered.ravel(), minlength=n_values) > 0
+    counts = np.zeros((ny, nx, n_values), dtype=np.int32)
+    for k in np.flatnonzero(present):
+        mask = covered == k
+        if g > 1:
+            mask = mask.reshape(nby, g, nbx, g).sum(axis=(1, 3), dtype=sat_dtype)
+        along_x = np.zeros((nby, nbx + 1), dtype=sat_dtype)
+        np.cumsum(mask, axis=1, dtype=sat_dtype, out=along_x[:, 1:])
+        row_sums = along_x[:, xs + span] - along_x[:, xs]                  # (nby, nx)
+        along_y = np.zeros((nby + 1, nx), dtype=sat_dtype)
+        np.cumsum(row_sums, axis=0, out=along_y[1:])
+        counts[..., k] = along_y[ys + span] - along_y[ys]
     return counts
 
 
@@ -263,7 +306,7 @@ def cut_tiles(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, tile_size: 
     if len(rows) == 0:
         return np.zeros((0, tile_size, tile_size, image.shape[2]), dtype=image.dtype)
     view = sliding_window_view(image, (tile_size, tile_size), axis=(0, 1))  # (H', W', B, t, t)
-    return np.ascontiguousarray(view[rows, cols].transpose(0, 2, 3, 1))
+    return np.ascontiguousarray(view.transpose(0, 1, 3, 4, 2)[rows, cols])
 
 
 def extract_tiles(image: np.ndarray, labels: np.ndarray, tile_size: int = TILE_SIZE,

@@ -547,7 +547,7 @@ def train_tile_cnn(tensor_path: str | os.PathLike, labels_path: str | os.PathLik
     name : str
         Model name: outputs are ``<name>.keras``, ``<name>.meta.json``, ``<name>_history.csv``,
         ``<name>_history.png``, ``<name>_report.csv`` and ``run.json``.
-    base : {"vgg16", "densenet121", "resnet50"}
+    base : {"vgg16", "densenet121", "resnet50", "compact"}
     bands : int
         Bands per tile; must match the tensor.
     n_classes : int

@@ -29,7 +29,6 @@ from .reports import classification_report_frame
 
 log = logging.getLogger(__name__)
 
-SUMMARY_ROWS = {"accuracy": "Accuracy", "macro avg": "Macro_avg", "weighted avg": "Weighted_avg"}
 """Names of the summary rows in the phase-two reports (DESIGN 5.8)."""
 
 
@@ -79,14 +78,12 @@ def score_classification(truth: np.ndarray, predicted: np.ndarray,
     p = predicted[scored].astype(np.int64)
     labels = [int(c) for c in np.union1d(np.unique(t), np.unique(p)) if c != 0]
     names = [scheme.label(c) if c <= scheme.front_value else f"class {c}" for c in labels]
-    frame = classification_report_frame(t, p, names, labels)
-    frame["Class"] = frame["Class"].replace(SUMMARY_ROWS)
-    return frame
+    return classification_report_frame(t, p, names, labels)
 
 
 def weighted_f1(frame: pd.DataFrame) -> float:
     """The weighted-average F1 of a report from :func:`score_classification`."""
-    rows = frame.loc[frame["Class"].isin(["Weighted_avg", "weighted avg"]), "F1_score"]
+    rows = frame.loc[frame["Class"] == "Weighted_avg", "F1_score"]
     if rows.empty:
         raise DataError("the report has no Weighted_avg row; make it with "
                         "seeice.validation.score_classification.")

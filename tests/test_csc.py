@@ -219,3 +219,12 @@ def test_script_help_and_clean_error_exit(tmp_path):
     assert failed.returncode == 2
     assert "9" in failed.stderr and "1, 3, 5, 7, 15" in failed.stderr
     assert "Traceback" not in failed.stderr
+
+
+@pytest.mark.parametrize("preset", ["demo.yaml", "sentinel2_csc.yaml"])
+def test_shipped_presets_resolve_against_the_script(preset):
+    from seeice.config import resolve_script
+
+    config, _ = resolve_script(REPO / "CSC_Application" / "CSC.py",
+                               ["--config", str(REPO / "configs" / preset)])
+    assert config.size == 50 and config.Ndims == 4

@@ -96,10 +96,27 @@ def test_output_stays_float32_under_mixed_precision(mixed_precision, base_name):
     assert np.allclose(np.asarray(probabilities).sum(axis=1), 1.0, atol=1e-5)
 
 
-@pytest.mark.parametrize("base_name", BASES)
+@pytest.mark.parametrize("base_name", ["vgg16", "densenet121", "resnet50"])
 def test_tiles_below_32_pixels_are_refused(base_name):
     with pytest.raises(ModelError, match="32"):
         build_tile_model(base_name, tile_size=31, bands=4, n_classes=7)
+
+
+def test_compact_base_is_small_vgg_style_under_the_vgg16_head():
+    model = build_tile_model("compact", tile_size=50, bands=4, n_classes=7)
+    base, flatten, d512, dropout, d256, out = model.layers
+    assert base.name == "compact" and base_of(model) == "compact"
+    convs = [layer for layer in base.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert [c.filters for c in convs] == [32, 32, 64, 64, 128, 128]
+    assert all(c.kernel_size == (3, 3) and c.activation.__name__ == "relu" for c in convs)
+    assert sum(isinstance(layer, keras.layers.MaxPooling2D) for layer in base.layers) == 3
+    assert flatten.output.shape[-1] == 6 * 6 * 128
+    _check_dense(d512, 512)
+    assert isinstance(dropout, keras.layers.Dropout) and dropout.rate == 0.5
+    _check_dense(d256, 256)
+    _check_dense(out, 8, activation="softmax", l2=None)
+    with pytest.raises(ModelError, match="at least 8"):
+        build_tile_model("compact", tile_size=7)
 
 
 def test_vgg16_accepts_32_pixel_tiles():

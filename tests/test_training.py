@@ -127,7 +127,7 @@ def test_classification_report_frame_known_answer():
     predicted = np.array([1, 1, 2, 2, 2, 3, 3, 1])
     frame = classification_report_frame(truth, predicted, ["a", "b", "c"], labels=[1, 2, 3])
     assert list(frame.columns) == list(REPORT_COLUMNS)
-    assert list(frame["Class"]) == ["a", "b", "c", "accuracy", "macro avg", "weighted avg"]
+    assert list(frame["Class"]) == ["a", "b", "c", "Accuracy", "Macro_avg", "Weighted_avg"]
     a = frame.iloc[0]
     assert (a.Precision, a.Recall, a.F1_score, a.Support) == (0.667, 0.667, 0.667, 3)
     b = frame.iloc[1]
@@ -286,8 +286,8 @@ def test_training_writes_history_report_and_run_record(trained):
     assert result.val_accuracy == pytest.approx(history["val_accuracy"].iloc[-1])
     report = pd.read_csv(out / "VGG16_tiny_report.csv")
     assert list(report.columns) == list(REPORT_COLUMNS)
-    assert list(report["Class"]) == ["class 1", "class 2", "class 3", "accuracy", "macro avg",
-                                     "weighted avg"]
+    assert list(report["Class"]) == ["class 1", "class 2", "class 3", "Accuracy", "Macro_avg",
+                                     "Weighted_avg"]
     assert report["Support"].iloc[:3].sum() == 8
     assert report["F1_score"].iloc[3] == pytest.approx(round(result.val_accuracy, 3))
     run = json.loads((out / "run.json").read_text())
@@ -430,4 +430,4 @@ def test_vgg16_learns_synthetic_glacier_tiles(tmp_path):
                                 "snow on ice", "snow on rock", "rock"]
     assert meta.norm_factor == files.input_scale == 8192.0
     report = pd.read_csv(tmp_path / "models" / "VGG16_synth_report.csv")
-    assert report.set_index("Class").loc["accuracy", "F1_score"] >= 0.95
+    assert report.set_index("Class").loc["Accuracy", "F1_score"] >= 0.95
