@@ -15,10 +15,15 @@ peak resident memory of each process (VmHWM, MB; it includes the TensorFlow runt
 model and the image), floating-point operations per pixel computed from the layer shapes
 (2 x multiply-adds of the convolutions and Dense layers: the baseline recomputes each
 window's convolutions, the convolutional pass shares them), achieved GFLOP/s, and this
-machine's float32 matmul GFLOP/s (numpy and TensorFlow, 4096 x 4096, same run).
+machine's float32 matmul GFLOP/s (numpy and TensorFlow, 4096 x 4096, best of 3 at the
+start and 3 at the end of the run). Each
+time is the best of several runs after an untimed warm-up that traces the functions: as
+many runs as fit in --min-time seconds (at most 30), or --repeat N, in each of --rounds
+rounds that alternate the three methods (so that a busy spell on a shared machine does not
+penalise one method only; a method whose single run exceeds --min-time runs in one round).
 
     python benchmarks/bench_inference.py [--size 1000] [--patch 1 3 5 7 15] [--bands 4] [--json PATH]
-    python benchmarks/bench_inference.py --memory-check      # 3000 x 3000 x 4, k = 15, row blocks
+    python benchmarks/bench_inference.py --memory-check      # 3000 x 3000 x 4, k = 15, both modes
 
 Timings depend on the machine and its load; they are reported, never asserted.
 """
@@ -36,9 +41,12 @@ from pathlib import Path
 
 import numpy as np
 
+import machine
+
 METHODS = ("baseline", "whole", "rowblock")
 N_CLASSES = 7
 MEMORY_LIMIT_MB = 2048
+MAX_AUTO_REPEAT = 30
 
 
 # ------------------------------------------------------------------------------------------
@@ -137,16 +145,6 @@ def _timed(fn) -> float:
     return time.perf_counter() - t0
 
 
-def _proc_status_mb(field: str) -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024.0
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
 # ------------------------------------------------------------------------------------------
 # Worker: one method in its own process
 # ------------------------------------------------------------------------------------------
@@ -175,23 +173,31 @@ def worker(args) -> None:
         run = lambda: predict_image(  # noqa: E731
             model, image, k, whole_image=False, memory_budget_mb=args.budget, progress=False
         )
-    rss_before = _proc_status_mb("VmRSS")
+    rss_before = machine.proc_status_mb("VmRSS")
     seconds = []
-    for _ in range(args.repeat):
+    # --repeat N: N runs; 0 (default): runs until --min-time seconds are spent (at most
+    # MAX_AUTO_REPEAT), so that short measurements are the best of several on a busy machine.
+    while True:
         t0 = time.perf_counter()
         labels = run()
         seconds.append(time.perf_counter() - t0)
-    peak = _proc_status_mb("VmHWM")
+        if args.repeat > 0:
+            if len(seconds) >= args.repeat:
+                break
+        elif sum(seconds) >= args.min_time or len(seconds) >= MAX_AUTO_REPEAT:
+            break
+    peak = machine.proc_status_mb("VmHWM")
     if args.out:
         np.save(args.out, labels)
-    print(json.dumps({"seconds": min(seconds), "peak_mb": peak, "rss_before_mb": rss_before}))
+    print(json.dumps({"seconds": min(seconds), "runs": len(seconds), "median_s": float(np.median(seconds)),
+                      "peak_mb": peak, "rss_before_mb": rss_before}))
 
 
 def run_worker(method: str, k: int, model_path: Path, image_path: Path, out_path: Path | None, args) -> dict:
     cmd = [
         sys.executable, os.path.abspath(__file__), "--worker", method, "--patch", str(k),
         "--model", str(model_path), "--image", str(image_path), "--budget", str(args.budget),
-        "--repeat", str(args.repeat),
+        "--repeat", str(args.repeat), "--min-time", str(args.min_time),
     ]
     if out_path is not None:
         cmd += ["--out", str(out_path)]
@@ -207,8 +213,23 @@ def run_worker(method: str, k: int, model_path: Path, image_path: Path, out_path
 # ------------------------------------------------------------------------------------------
 
 
+def _merge_rounds(first: dict, second: dict) -> dict:
+    """Best time, all runs, highest peak of two rounds of one method."""
+    return {
+        "seconds": min(first["seconds"], second["seconds"]),
+        "runs": first["runs"] + second["runs"],
+        "median_s": min(first["median_s"], second["median_s"]),
+        "peak_mb": max(first["peak_mb"], second["peak_mb"]),
+        "rss_before_mb": max(first["rss_before_mb"], second["rss_before_mb"]),
+    }
+
+
 def benchmark(args) -> list[dict]:
+    import tensorflow  # noqa: F401  (imported before machine_info, which records its version)
+
     records = []
+    info = machine.machine_info()
+    print(f"machine: {machine.describe(info)}", flush=True)
     mm = matmul_gflops(args.matmul_size)
     gflops_matmul = max(mm.values())
     print(
@@ -226,11 +247,18 @@ def benchmark(args) -> list[dict]:
             model_path = tmp / f"patch{k}.keras"
             model.save(model_path)
             res, labels = {}, {}
-            for method in METHODS:
-                out = tmp / f"labels_{method}_{k}.npy"
-                res[method] = run_worker(method, k, model_path, image_path, out, args)
-                labels[method] = np.load(out)
-                print(f"  k={k:2d} {method:8s} {res[method]['seconds']:8.3f} s  peak {res[method]['peak_mb']:7.0f} MB", flush=True)
+            for rnd in range(max(1, args.rounds)):
+                for method in METHODS:
+                    if rnd and res[method]["seconds"] > args.min_time:
+                        continue  # one run longer than --min-time is its own average
+                    out = tmp / f"labels_{method}_{k}.npy"
+                    got = run_worker(method, k, model_path, image_path, out, args)
+                    labels[method] = np.load(out)
+                    if rnd:
+                        got = _merge_rounds(res[method], got)
+                    res[method] = got
+                    print(f"  k={k:2d} {method:8s} round {rnd + 1}: best {got['seconds']:8.3f} s "
+                          f"of {got['runs']:2d} run(s), peak {got['peak_mb']:7.0f} MB", flush=True)
             half = k // 2
             inner = (slice(half, args.size - half), slice(half, args.size - half))
             n_pixels = (args.size - k + 1) ** 2
@@ -264,8 +292,24 @@ def benchmark(args) -> list[dict]:
                 "gflops_matmul": gflops_matmul,
                 "gflops_matmul_numpy": mm["numpy"],
                 "gflops_matmul_tensorflow": mm["tensorflow"],
+                "runs": {m: res[m]["runs"] for m in METHODS},
+                "median_s": {m: res[m]["median_s"] for m in METHODS},
+                "machine": info,
             }
             records.append(rec)
+    # The reference again at the end (best of both), so that a busy spell at the start does
+    # not understate the machine.
+    mm_end = matmul_gflops(args.matmul_size)
+    print(
+        f"float32 matmul {args.matmul_size}^2 (end): numpy {mm_end['numpy']:.1f} GFLOP/s, "
+        f"TensorFlow {mm_end['tensorflow']:.1f} GFLOP/s",
+        flush=True,
+    )
+    for rec in records:
+        rec["gflops_matmul_numpy"] = max(mm["numpy"], mm_end["numpy"])
+        rec["gflops_matmul_tensorflow"] = max(mm["tensorflow"], mm_end["tensorflow"])
+        rec["gflops_matmul"] = max(rec["gflops_matmul_numpy"], rec["gflops_matmul_tensorflow"])
+    info["load_average_after"] = machine.load_average()
     return records
 
 
@@ -288,7 +332,7 @@ def print_table(records: list[dict]) -> None:
 
 
 def memory_check(args) -> dict:
-    """Peak memory of row-block inference at --memory-size (3000) squared, k = 15."""
+    """Peak memory of row-block and whole-image inference at --memory-size (3000) squared, k = 15."""
     k = 15
     size = args.memory_size
     with tempfile.TemporaryDirectory(prefix="bench_inference_mem_") as tmp:
@@ -301,6 +345,7 @@ def memory_check(args) -> dict:
         model_path = tmp / "patch15.keras"
         model.save(model_path)
         res = run_worker("rowblock", k, model_path, image_path, None, args)
+        whole = run_worker("whole", k, model_path, image_path, None, args)
     n_windows = (size - k + 1) ** 2
     materialised_gb = n_windows * k * k * args.bands * 4 / 1e9
     rec = {
@@ -312,13 +357,17 @@ def memory_check(args) -> dict:
         "rowblock_rss_before_mb": res["rss_before_mb"],
         "rowblock_budget_mb": args.budget,
         "limit_mb": MEMORY_LIMIT_MB,
-        "within_limit": res["peak_mb"] < MEMORY_LIMIT_MB,
+        "whole_s": whole["seconds"],
+        "whole_peak_mb": whole["peak_mb"],
+        "within_limit": max(res["peak_mb"], whole["peak_mb"]) < MEMORY_LIMIT_MB,
         "all_windows_float32_gb": materialised_gb,
+        "machine": machine.machine_info(),
     }
     print(
         f"memory check, {size} x {size} x {args.bands}, k = {k}, row blocks (budget {args.budget} MB): "
         f"peak {res['peak_mb']:.0f} MB (limit {MEMORY_LIMIT_MB} MB: {'ok' if rec['within_limit'] else 'EXCEEDED'}), "
-        f"{res['seconds']:.1f} s; all windows at once would need {materialised_gb:.0f} GB as float32."
+        f"{res['seconds']:.1f} s; whole image: peak {whole['peak_mb']:.0f} MB, {whole['seconds']:.1f} s; "
+        f"all windows at once would need {materialised_gb:.0f} GB as float32."
     )
     return rec
 
@@ -329,11 +378,18 @@ def main(argv=None) -> int:
     p.add_argument("--patch", type=int, nargs="+", default=[1, 3, 5, 7, 15], help="patch sizes [1 3 5 7 15]")
     p.add_argument("--bands", type=int, default=4, help="image bands [4]")
     p.add_argument("--budget", type=float, default=1024, help="row-block memory budget in MB [1024]")
-    p.add_argument("--repeat", type=int, default=1, help="runs per method, fastest reported [1]")
+    p.add_argument("--repeat", type=int, default=0,
+                   help="runs per method, fastest reported; 0: as many as fit in --min-time (1 to 30) [0]")
+    p.add_argument("--min-time", type=float, default=4.0,
+                   help="seconds of repeated runs per method and round when --repeat is 0 [4]")
+    p.add_argument("--rounds", type=int, default=2,
+                   help="rounds of the three methods, alternated, fastest kept; a method whose single "
+                        "run exceeds --min-time runs once [2]")
     p.add_argument("--seed", type=int, default=0, help="seed of image and models [0]")
     p.add_argument("--matmul-size", type=int, default=4096, help="edge of the reference matmul [4096]")
     p.add_argument("--json", type=Path, help="write the records to this JSON file")
-    p.add_argument("--memory-check", action="store_true", help="only the 3000 x 3000 k = 15 row-block memory check")
+    p.add_argument("--memory-check", action="store_true",
+                   help="only the 3000 x 3000 k = 15 memory check (row blocks and whole image)")
     p.add_argument("--memory-size", type=int, default=3000, help="image edge of the memory check [3000]")
     # Hidden worker interface.
     p.add_argument("--worker", choices=METHODS, help=argparse.SUPPRESS)

@@ -26,6 +26,7 @@ import time
 
 import numpy as np
 
+import machine
 from seeice.tiling import MAX_UNLABELLED, MIN_MAJORITY, crop_to_tiles, extract_tiles
 
 
@@ -99,6 +100,7 @@ def run(size: int, tile_size: int, stride: int, repeat: int, seed: int) -> dict:
         "speedup": t_loop / t_vec, "identical": True,
         "numpy": np.__version__, "python": platform.python_version(),
         "machine": platform.machine(), "cpu_count": os.cpu_count(),
+        "machine_info": machine.machine_info(),
     }
 
 
@@ -124,6 +126,7 @@ def main(argv=None) -> int:
         print(f"{label:<22}{res[key + '_s']:>10.4f}{res[key + '_windows_per_s']:>14,.0f}"
               f"{res[key + '_tiles_per_s']:>14,.0f}")
     print(f"speed-up: {res['speedup']:.1f}x")
+    print(f"machine: {machine.describe(res['machine_info'])}")
     if args.json:
         from seeice.atomic import write_json
         write_json(args.json, res)

@@ -11,8 +11,11 @@ Panels (2 x 2):
    the front dilated 10x10 for display.
 
 Every class panel uses the scheme's colours on one scale (0 unclassified .. n + 1 front,
-nearest-neighbour display), and one legend lists all of them. Without labels the label
-panel says "no validation labels", and the scores read the same.
+nearest-neighbour display), and one legend lists all of them; the calving front is listed
+(and the CSC title speaks of it) only for schemes with a front step or where a front is drawn,
+so a scheme without ocean and glacier classes (the fluvial one) shows no front. Without
+labels the label panel says "no validation labels", and the scores read the same. Landscape
+images get a shorter figure (see ``_figure_height``).
 
 Images larger than :data:`MAX_DISPLAY_PX` on a side are shown at a stride (every second,
 third... pixel): the output figure has fewer pixels than that anyway. The front is thickened
@@ -43,6 +46,13 @@ MAX_DISPLAY_PX = 4000
 STRETCH_PERCENTILES = (2.0, 98.0)
 DISPLAY_DILATION = 10
 NO_LABELS = "no validation labels"
+FIGURE_WIDTH_IN = 12.0
+"""Figure width in inches; the height follows the image's aspect (see :func:`_figure_height`)."""
+SQUARE_HEIGHT_IN = 12.8
+"""Figure height of a square (or taller) image, in inches."""
+TOP_MARGIN_IN = 0.512
+BOTTOM_MARGIN_IN = 1.152
+"""Space above the panels (titles) and below them (legend), in inches."""
 
 
 def stretch_rgb(image: np.ndarray, percentiles: tuple[float, float] = STRETCH_PERCENTILES
@@ -86,6 +96,18 @@ def stretch_rgb(image: np.ndarray, percentiles: tuple[float, float] = STRETCH_PE
 def _finite(value) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value)) \
         and np.isfinite(value)
+
+
+def _figure_height(shape: tuple[int, int]) -> float:
+    """Figure height in inches for an (H, W) image: landscape images get a shorter figure.
+
+    Square and portrait images keep :data:`SQUARE_HEIGHT_IN`; a landscape image shrinks the
+    panel rows by its aspect H / W (at least 0.5), so that wide aerial photographs are not
+    framed by empty bands. The margins for titles and legend stay the same in inches.
+    """
+    aspect = min(1.0, max(0.5, shape[0] / max(shape[1], 1)))
+    panels = SQUARE_HEIGHT_IN - TOP_MARGIN_IN - BOTTOM_MARGIN_IN
+    return TOP_MARGIN_IN + BOTTOM_MARGIN_IN + panels * aspect
 
 
 def _with_front(classes: np.ndarray, front: np.ndarray | None, scheme: ClassScheme
@@ -152,7 +174,8 @@ def csc_figure(path: str | os.PathLike, image: np.ndarray, labels: np.ndarray | 
     cmap = scheme.colormap()
     scale = {"cmap": cmap, "vmin": 0, "vmax": scheme.front_value, "interpolation": "nearest"}
 
-    fig = Figure(figsize=(12, 12.8))
+    height = _figure_height(shape)
+    fig = Figure(figsize=(FIGURE_WIDTH_IN, height))
     FigureCanvasAgg(fig)
     axes = fig.subplots(2, 2)
     for ax in axes.ravel():
@@ -184,21 +207,29 @@ def csc_figure(path: str | os.PathLike, image: np.ndarray, labels: np.ndarray | 
 
     ax = axes[1, 1]
     ax.imshow(_with_front(csc_classes, None, scheme)[view], **scale)
+    csc_has_front = bool(np.any(np.asarray(csc_classes) == scheme.front_value))
     if _finite(front_median_m):
         front_text = f"median front error {front_median_m:.1f} m"
-    elif np.any(np.asarray(csc_classes) == scheme.front_value):
+    elif csc_has_front:
         front_text = "no manual front to compare"
-    else:
+    elif scheme.has_front:
         front_text = "no front found"
-    ax.set_title(f"CSC: {score(csc_f1)}, {front_text}")
+    else:
+        front_text = ""          # a scheme without ocean and glacier has no front step
+    ax.set_title(f"CSC: {score(csc_f1)}" + (f", {front_text}" if front_text else ""))
 
+    # The front gets a legend entry only where it can appear: a scheme with a front step,
+    # or a front actually drawn.
+    show_front = (scheme.has_front or csc_has_front
+                  or (manual_front is not None and bool(np.any(manual_front))))
+    values = list(range(scheme.n_classes + 1)) + ([scheme.front_value] if show_front else [])
     palette = scheme.palette_rgb() / 255.0
     handles = [Patch(facecolor=palette[v], edgecolor="0.3", label=scheme.label(v))
-               for v in range(scheme.front_value + 1)]
+               for v in values]
     fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5),
                frameon=False, fontsize=11)
-    fig.subplots_adjust(left=0.02, right=0.98, top=0.96, bottom=0.09, wspace=0.05,
-                        hspace=0.12)
+    fig.subplots_adjust(left=0.02, right=0.98, top=1 - TOP_MARGIN_IN / height,
+                        bottom=BOTTOM_MARGIN_IN / height, wspace=0.05, hspace=0.12)
 
     path = Path(path)
     try:

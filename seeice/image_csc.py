@@ -25,6 +25,7 @@ from .normalise import normalise
 from .patch_training import train_patch_model
 from .sampling import sample_windows
 from .tile_classification import classify_tiles
+from .training import keras_verbosity
 from .validation import distance_stats, front_distances, score_classification, scored_pixels, weighted_f1
 from .vector import write_front_gpkg
 
@@ -119,7 +120,7 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
     with timer("phase_two_training"):
         patch_model, _ = train_patch_model(samples, targets, k, scheme.n_classes,
                                            patience=settings.patience, seed=settings.seed,
-                                           verbose="auto" if settings.progress else 0)
+                                           verbose=keras_verbosity() if settings.progress else 0)
     del samples, targets
     with timer("inference"):
         csc_classes = predict_image(patch_model, pixels, k, whole_image=settings.whole_image,
@@ -178,9 +179,14 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
                    front_median_m=median, dpi=settings.dpi)
     row["Front_note"] = front_error
     row["stages"] = dict(timer.seconds)
-    log.info("%s: CNN F1 %s, CSC F1 %s, front %s", stem, _fmt(row["CNN_F1"]), _fmt(row["CSC_F1"]),
-             f"median error {median:.1f} m" if median is not None
-             else ("found" if front is not None else "not found"))
+    if not scheme.has_front:
+        front_text = "no front step (the scheme has no ocean and glacier classes)"
+    elif median is not None:
+        front_text = f"front median error {median:.1f} m"
+    else:
+        front_text = "front found" if front is not None else "front not found"
+    log.info("%s: CNN F1 %s, CSC F1 %s, %s", stem, _fmt(row["CNN_F1"]), _fmt(row["CSC_F1"]),
+             front_text)
     return row
 
 

@@ -17,8 +17,12 @@ convolutions of every overlapping window and, done in one go, materialises all w
   one feature vector per pixel, exactly as it sees one vector per window in the patch model,
   and is applied as the model's own layer to the ``(pixels, channels)`` matrix (a Dense
   layer on such a matrix is a 1 x 1 convolution);
-- the softmax output is kept and the class is its argmax over the ``n_classes + 1``
-  columns, as in the per-window prediction.
+- the class is the argmax of the softmax over the ``n_classes + 1`` columns, as in the
+  per-window prediction, taken inside the pass. The softmax itself is evaluated only where
+  it can matter: a pixel whose largest logit beats every other by :data:`_LOGIT_MARGIN` has
+  the same single largest softmax column, so its class is read from the logits; the others
+  (near-ties, a fraction of a percent) go through the model's softmax layer. The classes
+  are those of the softmax exactly, ties included (first largest column, as ``numpy.argmax``).
 
 Output pixel ``(r, c)`` of the pass is the window whose top-left corner is ``(r, c)``; its
 class is written at the window centre ``(r + k//2, c + k//2)``. The ``k//2`` border stays 0.
@@ -32,7 +36,8 @@ one giant call is slower, see there); ``whole_image=False`` streams blocks whose
 working memory stays within ``memory_budget_mb``.
 
 The twin is a ``tf.function`` over the model's own variables (it follows later weight
-changes) with one trace per model, cached per model object.
+changes) with one trace per model, cached per model object. Two are built on demand: the
+class function used by :func:`predict_image`, and the softmax twin (``_twin_for``, for checks).
 """
 
 from __future__ import annotations
@@ -213,20 +218,20 @@ def _plan(model) -> _TwinPlan:
     return _TwinPlan(model)
 
 
-def _build_twin(model, plan: _TwinPlan):
-    """The convolutional twin of ``model``: (1, h, w, bands) image -> (h-k+1, w-k+1, n+1) softmax."""
+def _head_fn(plan: _TwinPlan, upto: int):
+    """Graph builder of the twin up to (not including) ``plan.tail[upto:]``.
+
+    Returns a function ``x -> (feats, out_h, out_w)`` for use inside a ``tf.function``:
+    ``x`` is a (1, h, w, bands) block, ``feats`` the (pixels, channels) matrix entering
+    ``plan.tail[upto]`` (one row per output pixel, row-major), ``out_h, out_w`` the output grid.
+    """
     import tensorflow as tf
 
     s, C = plan.head_size, plan.head_channels
     dense = plan.first_dense
     units = int(dense.units)
 
-    @tf.function(
-        input_signature=[tf.TensorSpec([1, None, None, plan.bands], tf.float32)],
-        reduce_retracing=True,
-        jit_compile=False,
-    )
-    def twin(x):
+    def head(x):
         for conv in plan.convs:
             x = conv(x)  # the layer itself: same op, bias and activation as per window
         out_h, out_w = tf.shape(x)[1] - s + 1, tf.shape(x)[2] - s + 1
@@ -241,11 +246,111 @@ def _build_twin(model, plan: _TwinPlan):
                 feats = tf.add(feats, tf.convert_to_tensor(dense.bias))
             if dense.activation is not None:
                 feats = dense.activation(feats)
-        for layer in plan.tail:
+        for layer in plan.tail[:upto]:
             feats = layer(feats, training=False)
+        return feats, out_h, out_w
+
+    return head
+
+
+def _build_twin(model, plan: _TwinPlan):
+    """The convolutional twin of ``model``: (1, h, w, bands) image -> (h-k+1, w-k+1, n+1) softmax."""
+    import tensorflow as tf
+
+    head = _head_fn(plan, len(plan.tail))
+
+    @tf.function(
+        input_signature=[tf.TensorSpec([1, None, None, plan.bands], tf.float32)],
+        reduce_retracing=True,
+        jit_compile=False,
+    )
+    def twin(x):
+        feats, out_h, out_w = head(x)
         return tf.reshape(feats, [out_h, out_w, plan.n_outputs])
 
     return twin
+
+
+#: Logit margin above which the class of a pixel is read from the logits without the softmax.
+#: If the largest logit exceeds every other by at least this much, the softmax (computed as
+#: ``exp(z - max z)`` normalised; the shifted runner-up is then <= -margin in floating point,
+#: so its exponential is below ``1 - 0.99 * margin``, many ulps under ``exp(0) = 1``) has the
+#: same single largest column: the argmax of the softmax and of the logits agree. Pixels with a
+#: smaller margin (ties, near-ties, non-finite logits: a fraction of a percent) are given the
+#: argmax of the model's own softmax layer, so the classes are those of the softmax exactly.
+_LOGIT_MARGIN = 1e-3
+
+
+def _softmax_dense(layer) -> bool:
+    """True if ``layer`` is a plain float32 Keras Dense layer with a softmax activation."""
+    import keras
+
+    return (
+        type(layer) is keras.layers.Dense
+        and layer.activation is keras.activations.softmax
+        and layer.compute_dtype == "float32"
+        and not getattr(layer, "lora_enabled", False)
+        and getattr(layer, "quantization_mode", None) is None
+    )
+
+
+def _build_labels(model, plan: _TwinPlan):
+    """The twin's classes: (1, h, w, bands) image -> (h-k+1, w-k+1) uint8 argmax of the softmax.
+
+    The same pass as :func:`_build_twin`, with the argmax taken inside the graph (no softmax
+    matrix leaves it). When the last layer is a softmax Dense layer, its softmax is skipped
+    for every pixel whose logits have a clear winner (see :data:`_LOGIT_MARGIN`); the
+    logits are computed with the layer's own operations (``matmul`` then ``add`` of the
+    bias, as ``keras.layers.Dense.call``), and the remaining pixels go through the layer
+    itself. Ties and NaN are resolved as ``numpy.argmax`` does: the first largest column, or
+    the first NaN.
+    """
+    import keras
+    import tensorflow as tf
+
+    last = plan.tail[-1] if plan.tail else None
+    fast = last is not None and _softmax_dense(last) and plan.n_outputs >= 2
+    head = _head_fn(plan, len(plan.tail) - 1 if fast else len(plan.tail))
+    margin = tf.constant(_LOGIT_MARGIN, tf.float32)
+
+    @tf.function(
+        input_signature=[tf.TensorSpec([1, None, None, plan.bands], tf.float32)],
+        reduce_retracing=True,
+        jit_compile=False,
+    )
+    def labels(x):
+        feats, out_h, out_w = head(x)
+        if not fast:
+            idx = _argmax_like_numpy(feats)
+        else:
+            logits = keras.ops.matmul(feats, last.kernel)
+            if last.bias is not None:
+                logits = keras.ops.add(logits, last.bias)
+            cols = tf.unstack(logits, num=plan.n_outputs, axis=1)
+            best, second = cols[0], tf.fill(tf.shape(cols[0]), tf.constant(-np.inf, tf.float32))
+            idx = tf.zeros(tf.shape(cols[0]), tf.int32)
+            for j, col in enumerate(cols[1:], start=1):
+                better = col > best
+                second = tf.where(better, best, tf.maximum(second, col))
+                best = tf.where(better, col, best)
+                idx = tf.where(better, tf.constant(j, tf.int32), idx)
+            clear = tf.logical_and(best - second >= margin, tf.math.is_finite(tf.add_n(cols)))
+            unclear = tf.where(tf.logical_not(clear))  # (m, 1) row indices
+            probs = last(tf.gather_nd(feats, unclear), training=False)  # the model's own softmax
+            idx = tf.tensor_scatter_nd_update(idx, unclear, _argmax_like_numpy(probs))
+        return tf.reshape(tf.cast(idx, tf.uint8), [out_h, out_w])
+
+    return labels
+
+
+def _argmax_like_numpy(values):
+    """Row argmax of a (rows, columns) tensor as ``numpy.argmax``: first largest, or first NaN."""
+    import tensorflow as tf
+
+    nan = tf.math.is_nan(values)
+    first_nan = tf.argmax(tf.cast(nan, tf.int32), axis=-1, output_type=tf.int32)
+    largest = tf.argmax(values, axis=-1, output_type=tf.int32)
+    return tf.where(tf.reduce_any(nan, axis=-1), first_nan, largest)
 
 
 @contextlib.contextmanager
@@ -266,17 +371,35 @@ def _quiet_tracing():
         tf_logger.setLevel(level)
 
 
-def _twin_for(model):
-    """Cached (plan, twin) of ``model``; the twin is traced once, here."""
+def _plan_for(model) -> _TwinPlan:
+    """Cached :class:`_TwinPlan` of ``model`` (nothing traced)."""
     entry = _TWINS.get(model)
     if entry is None:
-        plan = _plan(model)
-        twin = _build_twin(model, plan)
-        with _quiet_tracing():
-            twin.get_concrete_function()
-        entry = (plan, twin)
+        entry = {"plan": _plan(model)}
         _TWINS[model] = entry
-    return entry
+    return entry["plan"]
+
+
+def _cached(model, name: str, build):
+    """(plan, the ``name`` function of ``model``), built by ``build(model, plan)`` and traced once."""
+    plan = _plan_for(model)
+    entry = _TWINS[model]
+    if name not in entry:
+        fn = build(model, plan)
+        with _quiet_tracing():
+            fn.get_concrete_function()
+        entry[name] = fn
+    return plan, entry[name]
+
+
+def _twin_for(model):
+    """Cached (plan, twin) of ``model``; the twin (softmax output) is traced once, here."""
+    return _cached(model, "twin", _build_twin)
+
+
+def _labels_for(model):
+    """Cached (plan, labels) of ``model``; the class function is traced once, here."""
+    return _cached(model, "labels", _build_labels)
 
 
 # --------------------------------------------------------------------------------------------
@@ -321,7 +444,7 @@ def block_rows(model, width: int, memory_budget_mb: float) -> int:
     int
         At least 1.
     """
-    plan, _ = _twin_for(model)
+    plan = _plan_for(model)
     return plan.rows_within(float(memory_budget_mb) * 2**20, int(width))
 
 
@@ -374,7 +497,7 @@ def predict_image(
     if out_h == 0 or out_w == 0:
         logger.warning("image of %d x %d is smaller than the %d x %d window; nothing classified", height, width, k, k)
         return out
-    plan, twin = _twin_for(model)
+    plan = _plan_for(model)
     if plan.n_outputs > 256:
         raise ModelError(f"model has {plan.n_outputs} output classes; at most 256 fit a uint8 raster.")
     if not whole_image and not memory_budget_mb > 0:
@@ -387,12 +510,12 @@ def predict_image(
     import tensorflow as tf
     from tqdm.auto import tqdm
 
+    _, labels = _labels_for(model)
     with tqdm(total=out_h, unit="row", desc=f"patch{k} inference", disable=not progress or n_blocks < 2) as bar:
         for r0 in range(0, out_h, rows):
             r1 = min(r0 + rows, out_h)
             block = tf.constant(image[None, r0 : r1 + k - 1])
-            probs = twin(block).numpy()  # (r1 - r0, out_w, n_classes + 1) softmax
-            out[r0 + half : r1 + half, half : half + out_w] = np.argmax(probs, axis=-1)
+            out[r0 + half : r1 + half, half : half + out_w] = labels(block).numpy()  # argmax of the softmax
             bar.update(r1 - r0)
     return out
 

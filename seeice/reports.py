@@ -48,8 +48,11 @@ def classification_report_frame(truth: np.ndarray, predicted: np.ndarray,
         Names of ``labels``, in the same order.
     labels : sequence of int
         Class numbers to report (for example 1..n). Classes absent from both arrays get rows
-        of zeros; samples whose true or predicted class is not in ``labels`` count as wrong in
-        ``accuracy`` and are left out of the per-class rows.
+        of zeros but are left out of ``Macro_avg`` (as a report over the classes that occur
+        would do), so that a scheme with unused classes (the fluvial scheme on imagery with
+        three of its five classes) does not see its macro average pulled towards 0; samples
+        whose true or predicted class is not in ``labels`` count as wrong in ``accuracy``
+        and are left out of the per-class rows.
 
     Returns
     -------
@@ -72,8 +75,14 @@ def classification_report_frame(truth: np.ndarray, predicted: np.ndarray,
     # ``labels``; the accuracy over all samples is what users compare, so compute it here.
     accuracy = float(np.mean(truth == predicted))
     rows.append(("Accuracy", np.nan, np.nan, accuracy, int(truth.size)))
-    for avg, row_name in (("macro avg", "Macro_avg"), ("weighted avg", "Weighted_avg")):
-        entry = report[avg]
+    # Macro average over the classes that occur in the truth or the prediction only.
+    occurring = np.isin(labels, np.union1d(truth, predicted))
+    macro = report["macro avg"]
+    if occurring.any():
+        per_class = np.array([r[1:4] for r in rows[:len(labels)]], dtype=float)[occurring]
+        macro = dict(zip(("precision", "recall", "f1-score"), per_class.mean(axis=0)),
+                     support=macro["support"])
+    for entry, row_name in ((macro, "Macro_avg"), (report["weighted avg"], "Weighted_avg")):
         rows.append((row_name, entry["precision"], entry["recall"], entry["f1-score"],
                      int(entry["support"])))
     frame = pd.DataFrame(rows, columns=list(REPORT_COLUMNS))

@@ -2,7 +2,7 @@
 
 Each scene is a fjord at 10 m resolution: a glacier tongue (snow on ice upstream, crevassed
 glacier ice downstream) between rock valley walls with snow patches, ending at a wiggly
-calving front; in front of it a belt of ice melange, then iceberg water grading into open
+calving front; in front of it a belt of ice melange, then a belt of iceberg water and open
 water as the fjord widens towards the ocean. The scene is written as a 4-band uint16 GeoTIFF
 (R, G, B, NIR; DN = top-of-atmosphere reflectance x 10 000, range 0..16384) in EPSG:32624
 with 10 m pixels, with the companions the pipeline reads (DESIGN section 3):
@@ -15,15 +15,23 @@ with 10 m pixels, with the companions the pipeline reads (DESIGN section 3):
 * ``VM_<stem>.tif``: the valley margins, uint8 0/1: every glacier pixel (class 4 or 5) with
   a rock-class pixel (6 or 7) among its 4 neighbours.
 
-The scenes are meant to be realistic enough to be hard: glacier ice, snow on ice and snow on
-rock share high visible reflectance (snow brighter, ice bluer with lower NIR, crevasse
-streaks on glacier ice, smooth snow, hill shading and rock outcrops on snow on rock); melange
-(a dense mix of small bright fragments in dark water) and iceberg water (dark water with
-sparse icebergs of a few to ~20 pixels) overlap in per-pixel brightness; rock is dark to
-mid-grey with strong texture and higher NIR than water. Texture and context separate them,
-so a correctly implemented tile CNN plus per-pixel classifier separates the classes, and a
-defective one does not. Per-scene illumination gain, smooth haze and illumination variation,
-the sensor's blur and per-pixel noise are added.
+The scenes are meant to be hard for single pixels and easy for 70 m (7 x 7 pixel) windows,
+as the method assumes: neighbouring classes overlap in per-pixel brightness, and each class
+has a tone and texture signature that a small window shows. Open water: smooth, dark, deep
+blue, lowest NIR. Iceberg water: silty water with sub-pixel brash (pixel-scale speckle),
+dense bergy bits of 1-3 px covering about a fifth of the surface, so nearly every window
+holds some, and a few icebergs up to ~10 px. Melange: packed floes covering about two
+thirds, with dark gaps. Glacier ice: bare blue ice with crevasse streaks (arcuate near the
+front, chevrons near the margins), patches of whiter crust, debris at the margins. Snow on
+ice: smooth, bright, hardly textured. Snow on rock: hill-shaded, wind-roughened, dustier
+snow with rock outcrops of 1-3 px over about a fifth of it (more NIR and less blue per red
+than glacier snow). Rock: dark to mid-grey, hill-shaded, textured, NIR above water. A
+single fragment pixel looks like melange, a melange gap like iceberg water, a sunlit snow-on-
+rock pixel like snow on ice, a crust pixel like snow; their windows differ in ice cover,
+texture and mean colour. Per-scene illumination gain, smooth haze and illumination
+variation, the sensor's blur and per-pixel noise are added. The class regions scale with
+the image (melange and iceberg water each about a fifth of its length), so a 600-pixel
+scene holds about twenty or more pure 50-pixel tiles of every class.
 
 Geometry is drawn from the seed (the seed of a scene is the base seed plus its index): front
 position, curvature and wiggle, snow line, melange and iceberg-belt widths, fjord width and
@@ -79,15 +87,17 @@ GLACIER_CLASSES = (GLACIER_ICE, SNOW_ON_ICE)
 ROCK_CLASSES = (SNOW_ON_ROCK, ROCK)
 
 # Top-of-atmosphere reflectance (R, G, B, NIR) of each surface before texture and shading.
-_WATER = np.array([0.040, 0.052, 0.070, 0.018], np.float32)      # open water
-_TURBID = np.array([0.048, 0.062, 0.076, 0.023], np.float32)     # silty water among bergs
-_FRAGMENT = np.array([0.60, 0.66, 0.72, 0.44], np.float32)   # iceberg and melange ice
+_WATER = np.array([0.030, 0.055, 0.110, 0.010], np.float32)      # open water: deep, clear, blue
+_TURBID = np.array([0.068, 0.084, 0.088, 0.038], np.float32)     # silty water among the ice
+_FRAGMENT = np.array([0.64, 0.68, 0.71, 0.50], np.float32)   # floes, bits: whiter than bare ice
 _GLACIER = np.array([0.60, 0.68, 0.77, 0.40], np.float32)    # bare blue ice: bluer, low NIR
 _CRUST = np.array([0.71, 0.745, 0.78, 0.55], np.float32)     # weathered white ice crust
 _SNOW = np.array([0.74, 0.76, 0.78, 0.60], np.float32)       # snow: brighter, high NIR
-_SNOW_ROCK = np.array([0.73, 0.745, 0.755, 0.605], np.float32)  # older snow on the walls
+_DUSTY_SNOW = np.array([0.70, 0.68, 0.62, 0.66], np.float32)  # dusty old snow on the walls
 _ROCK = np.array([0.125, 0.115, 0.100, 0.195], np.float32)   # rock: dark, NIR above water
 _DEBRIS = np.array([0.22, 0.20, 0.18, 0.26], np.float32)     # moraine debris on the ice
+# Darkening of crevasse shadows, lit by blue skylight: least in the blue.
+_CREVASSE_DARK = np.array([0.36, 0.33, 0.2, 0.4], np.float32)
 
 
 @dataclass
@@ -187,6 +197,15 @@ def _field(rng: np.random.Generator, shape: tuple[int, int], cell: float) -> np.
     return _normalised(_bspline_matrix(h, cell, ny) @ (grid @ _bspline_matrix(w, cell, nx).T))
 
 
+def _band_pass(noise: np.ndarray, sigma: float) -> np.ndarray:
+    """``noise`` minus its Gaussian blur of ``sigma`` px, renormalised (unit std, float32).
+
+    Removing the broad component spreads fragments evenly: the share of a small window
+    that a thresholded field covers varies much less than with the raw field.
+    """
+    return _normalised(noise - ndi.gaussian_filter(noise, sigma, truncate=3.0))
+
+
 def _cells_field(rng: np.random.Generator, size: int, n_cells: int) -> np.ndarray:
     """Smooth noise with ``n_cells`` control cells across the image (size-independent draws)."""
     grid = rng.standard_normal((n_cells + 4, n_cells + 4), dtype=np.float32)
@@ -272,7 +291,7 @@ def _draw_layout(rng: np.random.Generator, fine: np.random.Generator, size: int)
     snow = np.minimum(snow, front - 0.18 * size)
 
     # Melange belt and iceberg water in front of the glacier; open water beyond. Each belt
-    # is wide enough (some 100 m x 1 km at 600 px) to hold many pure 50-pixel tiles.
+    # is about a fifth of the image deep, so that it holds many pure 50-pixel tiles.
     mel_w = rng.uniform(0.17, 0.21)
     melange = front + size * mel_w * (1.0 + 0.12 * _fractal1d(rng, size, (4, 8, 16))) \
         + 1.0 * _noise1d(fine, size, max(4, size // 6))
@@ -370,11 +389,11 @@ def _ocean_ice(rng: np.random.Generator, classes: np.ndarray,
     melange = ndi.gaussian_filter((classes == MELANGE).astype(np.float32), 0.7)
     bergy = ndi.gaussian_filter((classes == ICEBERG_WATER).astype(np.float32), 0.7)
     # Local ice cover: smooth variation within each class's range.
-    cover = melange * (0.65 + 0.05 * _field(rng, shape, 25.0)) \
-        + bergy * (0.22 + 0.035 * _field(rng, shape, 25.0))
+    cover = melange * (0.68 + 0.04 * _field(rng, shape, 25.0)) \
+        + bergy * (0.20 + 0.025 * _field(rng, shape, 25.0))
     # Fragment field: coarser (packed floes) in the melange, fine bits in the iceberg water.
-    floes = _normalised(0.75 * _field(rng, shape, 3.0) + 0.45 * _field(rng, shape, 1.3))
-    bits = _field(rng, shape, 1.3)
+    floes = _band_pass(0.6 * _field(rng, shape, 2.2) + 0.5 * _field(rng, shape, 1.2), 3.0)
+    bits = _band_pass(_field(rng, shape, 1.3), 2.0)
     frag = melange * floes + (1.0 - melange) * bits
     del floes, bits
     threshold = ndtri(np.clip(1.0 - cover, 1e-4, 1.0 - 1e-4)).astype(np.float32)
@@ -383,12 +402,12 @@ def _ocean_ice(rng: np.random.Generator, classes: np.ndarray,
     del frag, threshold, cover, melange
 
     # A few larger icebergs in the iceberg water.
-    centres = (rng.random(shape, dtype=np.float32) < 0.0004) & (classes == ICEBERG_WATER)
+    centres = (rng.random(shape, dtype=np.float32) < 0.00015) & (classes == ICEBERG_WATER)
     n = int(centres.sum())
     if n:
         cy, cx = np.nonzero(centres)
         rad_map = np.zeros(shape, np.float32)
-        rad_map[cy, cx] = (2.5 + 3.5 * rng.random(n) ** 1.5).astype(np.float32)
+        rad_map[cy, cx] = (2.0 + 2.5 * rng.random(n) ** 1.5).astype(np.float32)
         dist, (iy, ix) = ndi.distance_transform_edt(~centres, return_indices=True)
         reach = rad_map[iy, ix] * (1.0 + 0.25 * _field(rng, shape, 2.0)) - dist.astype(np.float32)
         del dist, iy, ix, rad_map
@@ -444,12 +463,12 @@ def _render(classes: np.ndarray, wall_height: np.ndarray, edge_dist: np.ndarray,
     slush *= ocean_cls == MELANGE
     brash = 0.05 * np.clip(rng.standard_normal(idx.size, dtype=np.float32), 0.0, None)
     brash *= ocean_cls == ICEBERG_WATER
-    turbid = (ocean_cls == ICEBERG_WATER).astype(np.float32)
+    turbid = (ocean_cls != OPEN_WATER).astype(np.float32)
     tex = 1.0 + 0.06 * speck[idx]
     for b in range(4):
         contrast = _FRAGMENT[b] - _WATER[b]
         base = _WATER[b] + (_TURBID[b] - _WATER[b]) * turbid
-        water = base * (1.0 + 0.08 * plume) + (0.21 * contrast) * slush + contrast * brash
+        water = base * (1.0 + 0.04 * plume) + (0.1 * contrast) * slush + contrast * brash
         water *= 1.0 - 0.45 * shadow
         refl[b, idx] = water * (1.0 - ice) + (_FRAGMENT[b] * berg_bright * tex) * ice
     del ice, berg_bright, shadow, plume, slush, brash, turbid, tex, water, base, ocean_cls
@@ -480,7 +499,7 @@ def _render(classes: np.ndarray, wall_height: np.ndarray, edge_dist: np.ndarray,
     crev = np.maximum(front_w * np.clip((trans - 1.1) / 0.9, 0.0, 1.0),
                       margin_w * np.clip((chevron - 1.2) / 0.9, 0.0, 1.0))
     del trans, chevron, front_w, margin_w, to_front
-    debris = 0.8 * np.exp(-dist_wall / 5.0)
+    debris = 0.6 * np.exp(-dist_wall / 3.0)
     if rng.random() < 0.7:  # a medial moraine along the flow
         centre = 0.5 * (layout.top + layout.bottom)[0] + rng.uniform(-0.08, 0.08) * size
         line = (centre + 0.02 * size * _fractal1d(rng, size, (3, 6))).astype(np.float32)
@@ -492,9 +511,10 @@ def _render(classes: np.ndarray, wall_height: np.ndarray, edge_dist: np.ndarray,
     wet = _field(rng, shape, 12.0).ravel()[idx]    # wetness and grain: mostly in the NIR
     wet_gain = (0.03, 0.02, 0.0, 0.09)
     # Patches of weathered crust, whiter and almost snow-like in colour.
-    crust = np.clip(0.45 + 0.3 * _field(rng, shape, 18.0).ravel()[idx], 0.0, 1.0)
+    crust = np.clip(0.3 + 0.25 * _field(rng, shape, 18.0).ravel()[idx]
+                    + 0.3 * _field(rng, shape, 1.2).ravel()[idx], 0.0, 1.0)
     for b in range(4):
-        dark = 0.42 if b == 2 else 0.58
+        dark = _CREVASSE_DARK[b]
         colour = _GLACIER[b] + (_CRUST[b] - _GLACIER[b]) * crust
         ice_r = colour * grain * (1.0 + wet_gain[b] * wet) * (1.0 - dark * crev)
         refl[b, idx] = ice_r * (1.0 - debris) + _DEBRIS[b] * lith_g * debris
@@ -503,7 +523,7 @@ def _render(classes: np.ndarray, wall_height: np.ndarray, edge_dist: np.ndarray,
     # ---- Snow on ice: smooth, gently mottled.
     idx = np.flatnonzero(flat == SNOW_ON_ICE)
     mottle = 1.0 + 0.03 * snow_mottle[idx] + 0.004 * speck[idx]
-    grain = 0.05 * _field(rng, shape, 30.0).ravel()[idx]   # snow grain size, NIR only
+    grain = 0.03 * _field(rng, shape, 30.0).ravel()[idx]   # snow grain size, NIR only
     for b in range(4):
         refl[b, idx] = _SNOW[b] * mottle * (1.0 + grain) if b == 3 else _SNOW[b] * mottle
     del mottle, grain
@@ -520,15 +540,17 @@ def _render(classes: np.ndarray, wall_height: np.ndarray, edge_dist: np.ndarray,
     shade_r, lith_r, gully = shade[idx], 1.0 + 0.28 * lith[idx], speck[idx] > 2.2
     for b in range(4):
         refl[b, idx] = np.where(gully, 0.6 * _SNOW[b] * shade_r, _ROCK[b] * shade_r * lith_r)
-    # Snow on rock: shading, wind-roughened snow and rock outcrops of 1-3 px (about a
-    # tenth of the area); its older snow has a little more NIR per blue than glacier snow.
+    # Snow on rock: shading, wind-roughened snow with dust in pixel-scale patches (some
+    # pixels as clean as glacier snow, dustier on average: less blue, more NIR per red) and
+    # rock outcrops of 1-3 px over about a fifth of the area.
     idx = np.flatnonzero(flat == SNOW_ON_ROCK)
     shade_s, lith_s = shade[idx], 1.0 + 0.28 * lith[idx]
-    outcrop = np.clip(2.0 * (-1.25 - speck[idx]) + 0.5, 0.0, 1.0)
+    outcrop = np.clip(2.0 * (-0.8 - speck[idx]) + 0.5, 0.0, 1.0)
     rough = 0.97 * (1.0 + 0.02 * snow_mottle[idx]) \
-        * (1.0 + 0.07 * _field(rng, shape, 1.6).ravel()[idx])
+        * (1.0 + 0.1 * _field(rng, shape, 1.6).ravel()[idx])
+    dust = np.clip(0.5 + 0.6 * _field(rng, shape, 1.3).ravel()[idx], 0.0, 1.0)
     for b in range(4):
-        snow = _SNOW_ROCK[b] * shade_s * rough
+        snow = (_SNOW[b] + (_DUSTY_SNOW[b] - _SNOW[b]) * dust) * shade_s * rough
         refl[b, idx] = snow * (1.0 - outcrop) + _ROCK[b] * shade_s * lith_s * outcrop
     del shade, shade_r, shade_s, lith_r, lith_s, gully, outcrop, rough, snow
     del speck, snow_mottle, lith, idx

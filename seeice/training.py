@@ -355,7 +355,7 @@ class TargetAccuracyStop(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def _verbosity() -> int:
+def keras_verbosity() -> int:
     """Keras progress bar when interactive, one line per epoch otherwise."""
     try:
         return 1 if sys.stdout.isatty() else 2
@@ -488,7 +488,7 @@ def _fit_and_report(model, data: TileData, *, out_dir: Path, name: str, class_na
              "" if stopper is None else f", stop at validation accuracy {target_accuracy}")
     start = time.perf_counter()
     history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks,
-                        verbose=_verbosity(), shuffle=False)
+                        verbose=keras_verbosity(), shuffle=False)
     seconds = time.perf_counter() - start
     frame = history_frame(history.history)
     epochs_run = len(frame)

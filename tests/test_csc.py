@@ -42,7 +42,8 @@ def scene_run(tmp_path_factory):
     patch.setattr(image_csc, "classify_tiles",
                   ideal_phase_one({s.classes.shape: s.classes for s in scenes}))
     try:
-        run = run_csc(_config(model, predict, root / "out" / "Syn"))
+        run = run_csc(_config(model, predict, root / "out" / "Syn", Kernel_size=5,
+                              CNNsamples=8000, Patience=10))
     finally:
         patch.undo()
     return run, scenes[0], predict
@@ -51,9 +52,9 @@ def scene_run(tmp_path_factory):
 def test_run_writes_every_output_with_the_documented_names(scene_run):
     run, scene, _ = scene_run
     stem, out = scene.stem, run.out_dir
-    assert out.name == "Syn_patch3"
-    for name in [f"CNN_{stem}_Tk3.csv", f"CSC_{stem}_Tk3.csv", f"OvPdat_{stem}_Tk3.npz",
-                 f"{stem}_cfdistances.npy", f"CSC_Tk3_{stem}.png", f"{stem}_classified.tif",
+    assert out.name == "Syn_patch5"
+    for name in [f"CNN_{stem}_Tk5.csv", f"CSC_{stem}_Tk5.csv", f"OvPdat_{stem}_Tk5.npz",
+                 f"{stem}_cfdistances.npy", f"CSC_Tk5_{stem}.png", f"{stem}_classified.tif",
                  f"{stem}_front.gpkg", "summary.csv", "run.json"]:
         assert (out / name).is_file(), name
     assert not list(out.glob("*.partial*"))
@@ -61,11 +62,11 @@ def test_run_writes_every_output_with_the_documented_names(scene_run):
 
 def test_reports_and_scored_pixels(scene_run):
     run, scene, _ = scene_run
-    report = pd.read_csv(run.out_dir / f"CSC_{scene.stem}_Tk3.csv")
+    report = pd.read_csv(run.out_dir / f"CSC_{scene.stem}_Tk5.csv")
     assert list(report.columns) == REPORT_COLUMNS
     assert list(report["Class"][-3:]) == ["Accuracy", "Macro_avg", "Weighted_avg"]
     assert "glacier ice" in set(report["Class"])
-    scored = np.load(run.out_dir / f"OvPdat_{scene.stem}_Tk3.npz")
+    scored = np.load(run.out_dir / f"OvPdat_{scene.stem}_Tk5.npz")
     assert set(scored.files) == {"truth", "cnn", "csc"}
     assert scored["truth"].size == np.count_nonzero(scene.classes)
     assert scored["truth"].min() >= 1
@@ -75,10 +76,11 @@ def test_ideal_phase_one_gives_high_f1_and_an_accurate_front(scene_run):
     run, scene, _ = scene_run
     row = run.summary.iloc[0]
     assert row["Error"] == "" or pd.isna(row["Error"])
+    # Phase one here is ideal but blocky (32 px tiles); per-pixel CSC must improve on it.
     assert row["CSC_F1"] >= 0.9
-    assert row["CSC_F1"] >= row["CNN_F1"] - 0.02
+    assert row["CSC_F1"] > row["CNN_F1"]
     assert bool(row["Front_found"])
-    assert row["Front_median_m"] <= 20.0
+    assert row["Front_median_m"] <= 30.0
     distances = np.load(run.out_dir / f"{scene.stem}_cfdistances.npy")
     assert distances.shape == (np.count_nonzero(scene.front),)
     assert np.median(distances) == pytest.approx(row["Front_median_m"])
@@ -91,7 +93,7 @@ def test_class_geotiff_keeps_georeferencing_colours_and_front(scene_run):
         assert src.crs == scene.crs and src.transform == scene.transform
         assert src.colormap(1)[8][:3] == (255, 0, 0)
     assert classes.dtype == np.uint8 and classes.max() == 8
-    assert (classes[:1] == 0).all() and (classes[:, :1] == 0).all()  # k // 2 border of k = 3
+    assert (classes[:2] == 0).all() and (classes[:, :2] == 0).all()  # k // 2 border of k = 5
 
 
 def test_vector_front_has_the_crs_and_lies_on_the_raster_front(scene_run):
@@ -112,9 +114,9 @@ def test_vector_front_has_the_crs_and_lies_on_the_raster_front(scene_run):
 def test_run_json_and_summary_hold_the_run(scene_run):
     run, scene, predict = scene_run
     record = json.loads((run.out_dir / "run.json").read_text())
-    assert record["config"]["Kernel_size"] == 3 and record["config"]["PredictPath"] == str(predict)
+    assert record["config"]["Kernel_size"] == 5 and record["config"]["PredictPath"] == str(predict)
     assert record["model"]["tile_size"] == 32 and record["scheme"]["name"] == "glacier"
-    assert record["experiment_name"] == "Tk3"
+    assert record["experiment_name"] == "Tk5"
     summary = pd.read_csv(run.out_dir / "summary.csv")
     assert list(summary["Image"]) == [scene.stem]
     assert {"CNN_F1", "CSC_F1", "Front_found", "Front_median_m", "Front_mean_m",

@@ -77,3 +77,55 @@ def test_shape_mismatch(tmp_path, scene):
         csc_figure(tmp_path / "x.png", image, None, None, classes[:10], classes, S, "x",
                    None, None, None, dpi=30)
     assert not any(tmp_path.iterdir())
+
+
+def _legend_labels(monkeypatch, call):
+    """Run ``call`` and return the labels of the legend it drew, and the axes titles."""
+    from matplotlib.figure import Figure
+
+    drawn = {}
+    real_legend, real_savefig = Figure.legend, Figure.savefig
+
+    def legend(self, *args, **kwargs):
+        drawn["labels"] = [h.get_label() for h in kwargs["handles"]]
+        return real_legend(self, *args, **kwargs)
+
+    def savefig(self, *args, **kwargs):
+        drawn["titles"] = [ax.get_title() for ax in self.axes]
+        drawn["size"] = tuple(self.get_size_inches())
+        return real_savefig(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "legend", legend)
+    monkeypatch.setattr(Figure, "savefig", savefig)
+    call()
+    return drawn
+
+
+def test_scheme_without_front_has_no_front_in_legend_or_title(tmp_path, monkeypatch):
+    """Fluvial scheme (no ocean / glacier): no 'calving front' legend entry, no front text."""
+    from seeice.classes import load_scheme
+
+    fluvial = load_scheme("fluvial")
+    rng = np.random.default_rng(2)
+    image = rng.integers(0, 256, (60, 90, 3)).astype(np.uint8)   # landscape, like aerial photos
+    classes = rng.integers(1, 4, (60, 90)).astype(np.uint8)
+    drawn = _legend_labels(monkeypatch, lambda: csc_figure(
+        tmp_path / "f.png", image, classes, None, classes, classes, fluvial, "river",
+        cnn_f1=0.5, csc_f1=0.6, front_median_m=None, dpi=30))
+    assert drawn["labels"] == ["unclassified", *fluvial.names]
+    assert "calving front" not in drawn["labels"]
+    assert drawn["titles"][3] == "CSC: F1 = 0.600"
+    assert not any("front" in t for t in drawn["titles"])
+    # a landscape image gets a figure shorter than the square one (12 x 12.8 in)
+    width, height = drawn["size"]
+    assert width == 12.0 and 8.0 < height < 12.0
+
+
+def test_glacier_scheme_keeps_the_front_in_legend_and_title(tmp_path, scene, monkeypatch):
+    image, classes, _ = scene
+    drawn = _legend_labels(monkeypatch, lambda: csc_figure(
+        tmp_path / "g.png", image, classes, None, classes, classes, S, "img",
+        cnn_f1=0.9, csc_f1=0.9, front_median_m=None, dpi=30))
+    assert drawn["labels"] == ["unclassified", *S.names, "calving front"]
+    assert drawn["titles"][3] == "CSC: F1 = 0.900, no front found"
+    assert drawn["size"] == (12.0, 12.8)        # square image: the figure size is unchanged

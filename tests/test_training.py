@@ -139,6 +139,26 @@ def test_classification_report_frame_known_answer():
     assert frame.iloc[2].Support == 0 and frame.iloc[3].F1_score == 0.5
 
 
+def test_report_macro_average_leaves_out_classes_that_never_occur():
+    """A 5-class scheme on data with 3 classes (fluvial on St Marguerite): the two unused
+    classes keep their rows of zeros but do not pull the macro average down."""
+    truth = np.array([1, 1, 1, 2, 2, 3, 3, 3])
+    predicted = np.array([1, 1, 2, 2, 2, 3, 3, 1])
+    three = classification_report_frame(truth, predicted, ["a", "b", "c"], labels=[1, 2, 3])
+    five = classification_report_frame(truth, predicted, list("abcde"), labels=[1, 2, 3, 4, 5])
+    assert list(five["Class"][:5]) == list("abcde")
+    assert (five.iloc[3:5][["Precision", "Recall", "F1_score", "Support"]] == 0).all().all()
+    macro3 = three.set_index("Class").loc["Macro_avg"]
+    macro5 = five.set_index("Class").loc["Macro_avg"]
+    assert macro5.F1_score == macro3.F1_score == 0.756          # (0.667 + 0.8 + 0.8) / 3
+    assert (macro5.Precision, macro5.Recall) == (macro3.Precision, macro3.Recall)
+    assert five.set_index("Class").loc["Weighted_avg"].F1_score == 0.75
+    # a class only predicted (never true) still counts in the macro average
+    only_predicted = classification_report_frame([1, 1], [1, 2], ["x", "y", "z"], labels=[1, 2, 3])
+    assert only_predicted.set_index("Class").loc["Macro_avg"].F1_score == round(
+        (2 / 3 + 0) / 2, 3)
+
+
 def test_tensor_sidecar_name_and_norm_factor(tmp_path, caplog):
     assert tensor_sidecar_path("d/Joint5k_T_float16.npy") == Path("d/Joint5k_float16.json")
     assert tensor_sidecar_path("d/tiles.npy") == Path("d/tiles.json")
