@@ -27,7 +27,7 @@ LEARNING_RATE = 1e-3
 MAX_EPOCHS = 300
 MIN_DELTA = 0.005
 BATCH_PIXELS = 500_000
-MIN_STEPS_PER_EPOCH = 20
+MIN_STEPS_PER_EPOCH = 100
 
 
 def default_batch_size(k: int) -> int:

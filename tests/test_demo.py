@@ -1,0 +1,31 @@
+"""The built-in demo end to end (slow): synthetic scenes, phase-one training, CSC, outputs."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end_and_meets_the_accuracy_targets(tmp_path):
+    folder = tmp_path / "demo"
+    done = subprocess.run([sys.executable, str(REPO / "CSC_Application" / "CSC.py"), "--demo",
+                           "--demo-folder", str(folder), "--dpi", "100"],
+                          capture_output=True, text=True, cwd=REPO, timeout=1800)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = folder / "results" / "Demo_patch7"
+    stem = "S2_synthetic_s100"
+    for name in [f"CSC_Demok7_{stem}.png", f"{stem}_classified.tif", f"{stem}_front.gpkg",
+                 f"CNN_{stem}_Demok7.csv", f"CSC_{stem}_Demok7.csv", "summary.csv", "run.json"]:
+        assert (out / name).is_file(), name
+    row = pd.read_csv(out / "summary.csv").iloc[0]
+    # The acceptance targets on a scene not used in training.
+    assert row["CSC_F1"] >= 0.95
+    assert row["CSC_F1"] >= row["CNN_F1"]
+    assert row["Front_found"]
+    assert row["Front_median_m"] <= 20.0
+    assert "outputs in" in done.stderr
