@@ -29,7 +29,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .atomic import write_csv
-from .errors import InputFileError, JobsError, ModelError, SeeIceError
+from .errors import InputFileError, JobsError, SeeIceError
 from .patch_models import SUPPORTED_PATCH_SIZES
 
 log = logging.getLogger(__name__)

@@ -25,15 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from . import raster_io
-from .atomic import write_csv, write_npy, write_npz
-from .classes import ClassScheme, GLACIER_SCHEME, scheme_from_dict
+from .atomic import write_csv
+from .classes import ClassScheme
 from .config import save_run_config
-from .errors import ConfigError, DataError, FrontNotFoundError, InputFileError, ModelError, SeeIceError
+from .errors import ConfigError, DataError, ModelError, SeeIceError
 from .patch_models import check_patch_size
 
 log = logging.getLogger(__name__)
@@ -144,17 +143,9 @@ def check_settings(settings: CSCSettings, metadata) -> ClassScheme:
                              ("MemoryBudgetMB", settings.memory_budget_mb, 64)):
         if value < low:
             raise ConfigError(f"{name} must be at least {low}, got {value}.")
-    if metadata.scheme:
-        scheme = scheme_from_dict(metadata.scheme, source=f"metadata of {settings.model_path.name}")
-    elif metadata.n_classes == GLACIER_SCHEME.n_classes:
-        scheme = GLACIER_SCHEME
-    else:
-        raise ModelError(f"the model {settings.model_path.name} has {metadata.n_classes} classes "
-                         "but no class scheme in its metadata; re-save it with a scheme.")
-    if scheme.n_classes != metadata.n_classes:
-        raise ModelError(f"the model's scheme has {scheme.n_classes} classes but the model "
-                         f"outputs {metadata.n_classes}.")
-    return scheme
+    # The metadata always hold a scheme consistent with the model's class count
+    # (ModelMetadata fills in the default scheme and checks the count).
+    return metadata.class_scheme()
 
 
 def run_csc(config: Mapping | CSCSettings, script: str = "CSC.py") -> CSCRun:
@@ -212,9 +203,8 @@ def run_csc(config: Mapping | CSCSettings, script: str = "CSC.py") -> CSCRun:
         row["Seconds"] = round(time.perf_counter() - started, 2)
         rows.append(row)
         summary = pd.DataFrame(rows).reindex(columns=SUMMARY_COLUMNS)
-        write_csv(out_dir / "summary.csv", summary)
-    summary = pd.DataFrame(rows).reindex(columns=SUMMARY_COLUMNS)
-    n_failed = int((summary["Error"].fillna("") != "").sum())
+        write_csv(out_dir / "summary.csv", summary)  # after every image: a crash keeps the rest
+    run = CSCRun(out_dir=out_dir, summary=summary)
     log.info("CSC finished: %d image(s) classified, %d failed. Summary: %s",
-             len(summary) - n_failed, n_failed, out_dir / "summary.csv")
-    return CSCRun(out_dir=out_dir, summary=summary)
+             len(summary) - len(run.failed), len(run.failed), out_dir / "summary.csv")
+    return run

@@ -8,7 +8,6 @@ job's output folder; the driver alone writes the jobs CSV.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Callable, Iterator
 
 from tqdm.auto import tqdm

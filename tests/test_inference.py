@@ -17,7 +17,7 @@ from seeice.inference import (  # noqa: E402
     predict_image,
     predict_per_window,
 )
-from seeice.patch_models import SUPPORTED_PATCH_SIZES, build_patch_model  # noqa: E402
+from seeice.patch_models import SUPPORTED_PATCH_SIZES  # noqa: E402
 
 H, W, BANDS, N_CLASSES = 40, 37, 4, 7
 
