@@ -21,13 +21,13 @@ PixelSize = 0.0                  # --pixel-size: metres per pixel of PNG rasters
 import logging
 from pathlib import Path
 
-from seeice.aggregate import calving_table, classification_table, valley_margin_table
-from seeice.atomic import write_csv
-from seeice.cli import run_script
-from seeice.config import save_run_config
+from seeice.results.aggregate import calving_table, classification_table, valley_margin_table
+from seeice.io.atomic import write_csv
+from seeice.config.runner import run_script
+from seeice.config.inputs import save_run_config
 from seeice.errors import ConfigError
 
-log = logging.getLogger("seeice.batch")
+log = logging.getLogger("seeice.sweeps.batch")
 
 
 def main(cfg):

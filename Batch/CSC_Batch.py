@@ -17,13 +17,13 @@ Address = None                      # --address: Ray cluster address (default: a
 
 import logging
 
-from seeice.cli import run_script
+from seeice.config.runner import run_script
 
 log = logging.getLogger("seeice")
 
 
 def main(cfg):
-    from seeice.batch import run_sweep
+    from seeice.sweeps.batch import run_sweep
 
     result = run_sweep(cfg.JobsCSV, cfg.ModelFolder, start=cfg.Start, cool_down=cfg.CoolDown,
                        engine=cfg.Engine, address=cfg.Address)

@@ -15,9 +15,9 @@ DryRun = False          # --dry-run: list the files that would be removed, remov
 
 from pathlib import Path
 
-from seeice.aggregate import clear_joint
-from seeice.cli import run_script
-from seeice.config import save_run_config
+from seeice.results.aggregate import clear_joint
+from seeice.config.runner import run_script
+from seeice.config.inputs import save_run_config
 
 
 def main(cfg):

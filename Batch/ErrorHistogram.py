@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from seeice.aggregate import (distance_stats, error_histogram, error_histogram_figure,
+from seeice.results.aggregate import (distance_stats, error_histogram, error_histogram_figure,
                               run_front_distances)
-from seeice.cli import run_script
-from seeice.config import save_run_config
+from seeice.config.runner import run_script
+from seeice.config.inputs import save_run_config
 from seeice.errors import DataError, InputFileError
 
-log = logging.getLogger("seeice.batch")
+log = logging.getLogger("seeice.sweeps.batch")
 
 
 def main(cfg):

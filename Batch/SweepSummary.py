@@ -16,12 +16,12 @@ DPI = 150                        # --dpi: figure resolution
 import logging
 from pathlib import Path
 
-from seeice.aggregate import calving_table, classification_table, sweep_summary_figure
-from seeice.cli import run_script
-from seeice.config import save_run_config
+from seeice.results.aggregate import calving_table, classification_table, sweep_summary_figure
+from seeice.config.runner import run_script
+from seeice.config.inputs import save_run_config
 from seeice.errors import DataError
 
-log = logging.getLogger("seeice.batch")
+log = logging.getLogger("seeice.sweeps.batch")
 
 
 def main(cfg):

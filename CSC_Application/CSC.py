@@ -36,17 +36,17 @@ DemoFolder = "demo_output"      # --demo-folder: working folder of the demo
 
 import logging
 
-from seeice.cli import run_script
+from seeice.config.runner import run_script
 
 log = logging.getLogger("seeice")
 
 
 def main(cfg):
     if cfg.Demo:
-        from seeice.demo import run_demo
+        from seeice.pipeline.demo import run_demo
         run_demo(cfg.DemoFolder, patch_size=cfg.Kernel_size, dpi=cfg.OutDPI, seed=cfg.Seed)
         return 0
-    from seeice.csc import run_csc
+    from seeice.pipeline.csc import run_csc
     run = run_csc(cfg, script="CSC.py")
     return 1 if len(run.failed) else 0
 

@@ -21,8 +21,8 @@ Subsample = 1.0               # --subsample: fraction of each class's tiles to k
 Seed = 0                      # --seed: random seed of the subsample
 # ==== END OF USER INPUTS ====
 
-from seeice.cli import run_script, script_name
-from seeice.tensors import compile_tensor
+from seeice.config.runner import run_script, script_name
+from seeice.phase1.tensors import compile_tensor
 
 
 def main(cfg):

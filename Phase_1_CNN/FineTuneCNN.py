@@ -21,11 +21,11 @@ Epochs = 120                  # --epochs: most training epochs
 Seed = 0                      # --seed: random seed of the split and the shuffling
 # ==== END OF USER INPUTS ====
 
-from seeice.cli import run_script, script_name
+from seeice.config.runner import run_script, script_name
 
 
 def main(cfg):
-    from seeice.training import fine_tune  # imports TensorFlow: after --help and checks
+    from seeice.phase1.training import fine_tune  # imports TensorFlow: after --help and checks
 
     fine_tune(cfg.InitialModel, cfg.TensorPath, cfg.LabelPath, cfg.OutPath, str(cfg.ModelName),
               learning_rate=cfg.LearningRate, batch_size=cfg.BatchSize,

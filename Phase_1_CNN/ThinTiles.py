@@ -13,8 +13,8 @@ Seed = 0                      # --seed: random seed of the choice of tiles remov
 DryRun = False                # --dry-run: only report what would be removed
 # ==== END OF USER INPUTS ====
 
-from seeice.cli import run_script, script_name
-from seeice.thinning import thin_tiles
+from seeice.config.runner import run_script, script_name
+from seeice.phase1.thinning import thin_tiles
 
 
 def main(cfg):

@@ -24,8 +24,8 @@ NormFactor = None             # --norm-factor: float16 divisor (with --tensor); 
 NClasses = None               # --classes: class count recorded in the tensor (with --tensor); None = largest found
 # ==== END OF USER INPUTS ====
 
-from seeice.cli import run_script, script_name
-from seeice.tiling import prepare_tiles
+from seeice.config.runner import run_script, script_name
+from seeice.phase1.tiling import prepare_tiles
 
 
 def main(cfg):

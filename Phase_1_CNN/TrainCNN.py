@@ -30,11 +30,11 @@ Scheme = None                 # --scheme: class names: glacier, fluvial or a sch
 Seed = 0                      # --seed: random seed of the split, the shuffling and the initial weights
 # ==== END OF USER INPUTS ====
 
-from seeice.cli import run_script, script_name
+from seeice.config.runner import run_script, script_name
 
 
 def main(cfg):
-    from seeice.training import train_tile_cnn  # imports TensorFlow: after --help and checks
+    from seeice.phase1.training import train_tile_cnn  # imports TensorFlow: after --help and checks
 
     train_tile_cnn(cfg.TensorPath, cfg.LabelPath, cfg.OutPath, str(cfg.ModelName),
                    base=cfg.CNNname, bands=cfg.Ndims, n_classes=cfg.NClasses,

@@ -6,9 +6,9 @@ features, so that the class raster is varied) classifies the same smooth random 
 three ways, each in its own process so that its peak memory can be measured:
 
   baseline   every k x k window from a sliding-window view, predicted in batches of 25 000
-             (seeice.inference.predict_per_window);
-  whole      seeice.inference.predict_image(whole_image=True);
-  rowblock   seeice.inference.predict_image(whole_image=False, memory_budget_mb=--budget).
+             (seeice.phase2.inference.predict_per_window);
+  whole      seeice.phase2.inference.predict_image(whole_image=True);
+  rowblock   seeice.phase2.inference.predict_image(whole_image=False, memory_budget_mb=--budget).
 
 Reported per patch size: seconds, speedup (baseline / ours), share of identical labels,
 peak resident memory of each process (VmHWM, MB; it includes the TensorFlow runtime, the
@@ -71,7 +71,7 @@ def random_model(k: int, bands: int, image: np.ndarray, seed: int):
     """A phase-two model with random weights, BatchNorm statistics measured on ``image``."""
     import keras
 
-    from seeice.patch_models import build_patch_model
+    from seeice.phase2.patch_models import build_patch_model
 
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
@@ -153,7 +153,7 @@ def _timed(fn) -> float:
 def worker(args) -> None:
     import keras
 
-    from seeice.inference import PER_WINDOW_BATCH, predict_image, predict_per_window
+    from seeice.phase2.inference import PER_WINDOW_BATCH, predict_image, predict_per_window
 
     model = keras.models.load_model(args.model, compile=False)
     image = np.load(args.image)
@@ -410,7 +410,7 @@ def main(argv=None) -> int:
         print_table(records)
         status = 0
     if args.json:
-        from seeice.atomic import write_json
+        from seeice.io.atomic import write_json
 
         write_json(args.json, records)
     return status

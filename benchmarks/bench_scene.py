@@ -1,7 +1,7 @@
 """End-to-end CSC of one synthetic scene: seconds and peak memory per stage.
 
 Runs the whole CNN-supervised classification of one image, as ``CSC_Application/CSC.py``
-does for each image of a folder (seeice.image_csc.classify_image), and reports the seconds
+does for each image of a folder (seeice.pipeline.image_csc.classify_image), and reports the seconds
 and peak resident memory of every stage:
 
   read                 read the GeoTIFF and its companions, normalise
@@ -13,9 +13,9 @@ and peak resident memory of every stage:
   front                calving-front detection and glacier refinement
   outputs              scores, class GeoTIFF, front GeoPackage, 4-part figure
 
-Not timed: drawing the synthetic scene (seeice.synthetic, seed --scene-seed, into a
+Not timed: drawing the synthetic scene (seeice.datasets.synthetic, seed --scene-seed, into a
 temporary folder) and obtaining the phase-one model: --model PATH, or the built-in demo's
-model (seeice.demo.ensure_model: 50 px tiles, 4 bands, trained once on two 600 px training
+model (seeice.pipeline.demo.ensure_model: 50 px tiles, 4 bands, trained once on two 600 px training
 scenes and cached in --cache, by default the demo's folder demo_output/). The CSC runs in its own
 process so that its peak memory (VmHWM: TensorFlow runtime, both models, the image and
 every intermediate raster) is its own; the peak of each stage is measured by resetting
@@ -55,7 +55,7 @@ STAGES = ("read", "phase_one_tiles", "sampling", "phase_two_training", "inferenc
 
 def draw_scene(folder: Path, size: int, seed: int) -> Path:
     """Write the synthetic scene of ``size`` px and ``seed``, with its companions, into ``folder``."""
-    from seeice.synthetic import make_scene, write_scene
+    from seeice.datasets.synthetic import make_scene, write_scene
 
     print(f"drawing the synthetic {size} x {size} scene (seed {seed}; not timed) ...", flush=True)
     folder.mkdir(parents=True, exist_ok=True)
@@ -64,7 +64,7 @@ def draw_scene(folder: Path, size: int, seed: int) -> Path:
 
 def ensure_demo_model(cache: Path, seed: int) -> Path:
     """The built-in demo's phase-one model, trained once (not timed) and cached in ``cache``."""
-    from seeice.demo import DemoSettings, ensure_model, ensure_scenes
+    from seeice.pipeline.demo import DemoSettings, ensure_model, ensure_scenes
 
     settings = DemoSettings()
     model_path = cache / "model" / f"{settings.model_name}.keras"
@@ -82,7 +82,7 @@ def ensure_demo_model(cache: Path, seed: int) -> Path:
 
 
 def _stage_timer_class():
-    from seeice.image_csc import StageTimer
+    from seeice.pipeline.image_csc import StageTimer
 
     class PeakStageTimer(StageTimer):
         """StageTimer that also records the peak resident memory (MB) of each stage."""
@@ -107,9 +107,9 @@ def _stage_timer_class():
 
 def worker(args) -> None:
     started = time.perf_counter()
-    from seeice.csc import CSCSettings, check_settings
-    from seeice.image_csc import classify_image
-    from seeice.model_store import load_model
+    from seeice.pipeline.csc import CSCSettings, check_settings
+    from seeice.pipeline.image_csc import classify_image
+    from seeice.io.model_store import load_model
 
     import_s = time.perf_counter() - started
     t0 = time.perf_counter()
@@ -215,11 +215,11 @@ def main(argv=None) -> int:
         worker(args)
         return 0
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from seeice.patch_models import SUPPORTED_PATCH_SIZES
+    from seeice.phase2.patch_models import SUPPORTED_PATCH_SIZES
 
     if args.patch not in SUPPORTED_PATCH_SIZES:
         p.error(f"--patch must be one of {SUPPORTED_PATCH_SIZES}")
-    from seeice.synthetic import MIN_SIZE
+    from seeice.datasets.synthetic import MIN_SIZE
 
     if args.size < MIN_SIZE:
         p.error(f"--size must be at least {MIN_SIZE}")
@@ -240,7 +240,7 @@ def main(argv=None) -> int:
     }
     print_table(rec)
     if args.json:
-        from seeice.atomic import write_json
+        from seeice.io.atomic import write_json
 
         write_json(args.json, rec)
     return 0

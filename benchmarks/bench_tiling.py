@@ -3,7 +3,7 @@
 Builds a synthetic SIZE x SIZE, 4-band uint16 image with a blocky class raster (classes 0..7
 in random rectangles, so that some windows are pure and some are not), then times
 
-* ``seeice.tiling.extract_tiles`` (block counts by one bincount, window counts from a
+* ``seeice.phase1.tiling.extract_tiles`` (block counts by one bincount, window counts from a
   summed-area table, fancy-indexed tile cut), and
 * a straightforward loop over window positions (crop, ``np.bincount`` per window, the same
   purity rule, slice the tile),
@@ -27,7 +27,7 @@ import time
 import numpy as np
 
 import machine
-from seeice.tiling import MAX_UNLABELLED, MIN_MAJORITY, crop_to_tiles, extract_tiles
+from seeice.phase1.tiling import MAX_UNLABELLED, MIN_MAJORITY, crop_to_tiles, extract_tiles
 
 
 def synthetic_scene(size: int, seed: int = 0, bands: int = 4) -> tuple[np.ndarray, np.ndarray]:
@@ -128,7 +128,7 @@ def main(argv=None) -> int:
     print(f"speed-up: {res['speedup']:.1f}x")
     print(f"machine: {machine.describe(res['machine_info'])}")
     if args.json:
-        from seeice.atomic import write_json
+        from seeice.io.atomic import write_json
         write_json(args.json, res)
     return 0
 

@@ -26,7 +26,7 @@ import numpy as np
 import yaml
 from matplotlib.colors import ListedColormap, to_rgb
 
-from .errors import ConfigError, InputFileError
+from seeice.errors import ConfigError, InputFileError
 
 UNCLASSIFIED_COLOUR = "#000000"
 FRONT_COLOUR = "#ff0000"

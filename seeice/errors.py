@@ -3,7 +3,7 @@
 Every error a user can cause by their input is one of these. Each subclasses the built-in
 exception it refines, so callers that catch ``ValueError`` or ``FileNotFoundError`` keep
 working, and every script turns them into a one-paragraph message and a non-zero exit
-(see :func:`seeice.cli.run_script`).
+(see :func:`seeice.config.runner.run_script`).
 
 Messages name the problem and the fix, for example::
 

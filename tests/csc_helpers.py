@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from seeice.model_store import ModelMetadata, save_model
-from seeice.synthetic import make_scene, write_scene
-from seeice.tile_classification import paint_tiles, split_into_tiles
+from seeice.io.model_store import ModelMetadata, save_model
+from seeice.datasets.synthetic import make_scene, write_scene
+from seeice.phase2.tile_classification import paint_tiles, split_into_tiles
 
 
 def tiny_tile_model(out_dir, tile_size=32, bands=4, n_classes=7, name="tiny", scheme=None,

@@ -30,7 +30,7 @@ def random_patch_model(k: int, bands: int, n_classes: int, image: np.ndarray, se
     """A phase-two model with random weights, non-trivial BatchNorm statistics and varied output."""
     import keras
 
-    from seeice.patch_models import build_patch_model
+    from seeice.phase2.patch_models import build_patch_model
 
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)

@@ -1,4 +1,4 @@
-"""Results aggregation over folders of CSC runs (seeice.aggregate and the Batch scripts).
+"""Results aggregation over folders of CSC runs (seeice.results.aggregate and the Batch scripts).
 
 Every run folder here is written by hand, with known answers worked out in the comments.
 """
@@ -19,10 +19,10 @@ import pytest
 from rasterio.crs import CRS
 from rasterio.transform import Affine
 
-from seeice import aggregate as agg
+from seeice.results import aggregate as agg
 from seeice.classes import GLACIER_SCHEME
 from seeice.errors import DataError, InputFileError
-from seeice.raster_io import write_raster
+from seeice.io.raster import write_raster
 
 ROOT = Path(__file__).resolve().parents[1]
 CRS_UTM = CRS.from_epsg(32624)
@@ -204,7 +204,7 @@ def test_folder_name_fallback(tmp_path, name, expected):
 def test_unknown_fields_are_reported(tmp_path, caplog):
     run = tmp_path / "results_patch3"
     run.mkdir()
-    with caplog.at_level(logging.WARNING, logger="seeice.aggregate"):
+    with caplog.at_level(logging.WARNING, logger="seeice.results.aggregate"):
         meta = agg.run_metadata(run)
     assert meta["glacier"] is None and meta["validation"] == "Unknown" and meta["patch_size"] == 3
     assert "glacier" in caplog.text and "validation" in caplog.text
@@ -220,7 +220,7 @@ def test_run_json_fallbacks_glacier_from_predict_path_and_bands_from_model(tmp_p
     record["model"]["bands"] = 3
     record["model"]["tile_size"] = 100
     (run / "run.json").write_text(json.dumps(record))
-    with caplog.at_level(logging.WARNING, logger="seeice.aggregate"):
+    with caplog.at_level(logging.WARNING, logger="seeice.results.aggregate"):
         meta = agg.run_metadata(run)
     assert meta == {"patch_size": 5, "tile_size": 100, "bands": "RGB", "cnn_training": "Joint",
                     "glacier": "Kangerlussuaq", "validation": "Unknown"}
@@ -304,7 +304,7 @@ def test_error_over_1000m_is_warned(tmp_path, caplog):
         run.mkdir()
         np.save(run / "img1_cfdistances.npy", np.array([5.0, 1000.0]))
     np.save(bad / "img2_cfdistances.npy", np.array([5.0, 1500.0]))
-    with caplog.at_level(logging.WARNING, logger="seeice.aggregate"):
+    with caplog.at_level(logging.WARNING, logger="seeice.results.aggregate"):
         table = agg.calving_table(tmp_path)
     warnings = [r.getMessage() for r in caplog.records if "catastrophic" in r.getMessage()]
     assert len(warnings) == 1
@@ -348,7 +348,7 @@ def test_valley_margin_table_from_geotiffs(tmp_path, caplog):
     write_geotiff(vm_dir / "VM_imgB.tif", margin)
     write_geotiff(run / "imgC_classified.tif", classes)  # no VM raster: skipped with a warning
 
-    with caplog.at_level(logging.WARNING, logger="seeice.aggregate"):
+    with caplog.at_level(logging.WARNING, logger="seeice.results.aggregate"):
         table = agg.valley_margin_table(runs, vm_dir)
     assert "VM_imgC" in caplog.text
     # Pooled: 150 x 20 m and 150 x 40 m -> mode 20 (tie, the smaller), median 30, mean 30,

@@ -17,7 +17,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from seeice.model_store import ModelMetadata, save_model  # noqa: E402
+from seeice.io.model_store import ModelMetadata, save_model  # noqa: E402
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_scene.py"
 STAGES = {"read", "phase_one_tiles", "sampling", "phase_two_training", "inference", "mode_filter", "front",

@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from seeice.classes import GLACIER_SCHEME, load_scheme, scheme_from_dict
-from seeice.config import parse_header, resolve, save_run_config
+from seeice.config.inputs import parse_header, resolve, save_run_config
 from seeice.errors import ConfigError, InputFileError
 
 SCRIPT = textwrap.dedent('''\
@@ -23,7 +23,7 @@ SCRIPT = textwrap.dedent('''\
     Jobs = "jobs.csv"          # JOBS: the jobs CSV
     # ==== END OF USER INPUTS ====
     import json, sys
-    from seeice.cli import run_script
+    from seeice.config.runner import run_script
     from seeice.errors import DataError
 
     def main(cfg):

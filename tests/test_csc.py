@@ -11,9 +11,10 @@ import pyogrio
 import pytest
 import rasterio
 
-from seeice import image_csc, raster_io
+from seeice.io import raster as raster_io
+from seeice.pipeline import image_csc
 from seeice.classes import load_scheme
-from seeice.csc import CSCSettings, run_csc
+from seeice.pipeline.csc import CSCSettings, run_csc
 from seeice.errors import ConfigError, DataError, InputFileError, ModelError
 
 from csc_helpers import ideal_phase_one, tiny_tile_model, write_scenes
@@ -225,7 +226,7 @@ def test_script_help_and_clean_error_exit(tmp_path):
 
 @pytest.mark.parametrize("preset", ["demo.yaml", "sentinel2_csc.yaml"])
 def test_shipped_presets_resolve_against_the_script(preset):
-    from seeice.config import resolve_script
+    from seeice.config.inputs import resolve_script
 
     config, _ = resolve_script(REPO / "CSC_Application" / "CSC.py",
                                ["--config", str(REPO / "configs" / preset)])

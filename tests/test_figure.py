@@ -1,4 +1,4 @@
-"""Tests of seeice.figure: the four-part CSC figure."""
+"""Tests of seeice.pipeline.figure: the four-part CSC figure."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from matplotlib.image import imread
 from front_helpers import fjord_scene
 from seeice.classes import GLACIER_SCHEME
 from seeice.errors import RasterError
-from seeice.figure import csc_figure, stretch_rgb
+from seeice.pipeline.figure import csc_figure, stretch_rgb
 
 S = GLACIER_SCHEME
 

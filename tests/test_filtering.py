@@ -1,4 +1,4 @@
-"""Tests of seeice.filtering: the phase-two mode filter."""
+"""Tests of seeice.phase2.filtering: the phase-two mode filter."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from seeice.errors import ConfigError, RasterError
-from seeice.filtering import mode_filter
+from seeice.phase2.filtering import mode_filter
 
 
 def halves(size: int = 80) -> np.ndarray:

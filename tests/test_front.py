@@ -1,4 +1,4 @@
-"""Tests of seeice.front: calving-front detection (DESIGN 5.7)."""
+"""Tests of seeice.fronts.detection: calving-front detection (DESIGN 5.7)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from skimage.segmentation import morphological_geodesic_active_contour
 from front_helpers import ROCK_BOTTOM, ROCK_TOP, fjord_scene
 from seeice.classes import GLACIER_SCHEME, ClassScheme
 from seeice.errors import ConfigError, FrontNotFoundError
-from seeice.front import (FrontParams, FrontResult, contour_glacier, detect_front,
+from seeice.fronts.detection import (FrontParams, FrontResult, contour_glacier, detect_front,
                           display_front, longest_contour, ocean_mask, rasterise_contour)
 
 S = GLACIER_SCHEME
@@ -196,7 +196,7 @@ def test_params_are_checked():
 
 # ------------------------------------------------------------------ synthetic scenes
 
-synthetic = pytest.importorskip("seeice.synthetic")
+synthetic = pytest.importorskip("seeice.datasets.synthetic")
 
 
 def test_front_on_a_synthetic_scene():

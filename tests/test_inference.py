@@ -11,13 +11,13 @@ tf = pytest.importorskip("tensorflow")
 from inference_helpers import all_windows, random_patch_model, smooth_image  # noqa: E402
 
 from seeice.errors import ModelError, RasterError  # noqa: E402
-from seeice.inference import (  # noqa: E402
+from seeice.phase2.inference import (  # noqa: E402
     _twin_for,
     block_rows,
     predict_image,
     predict_per_window,
 )
-from seeice.patch_models import SUPPORTED_PATCH_SIZES  # noqa: E402
+from seeice.phase2.patch_models import SUPPORTED_PATCH_SIZES  # noqa: E402
 
 H, W, BANDS, N_CLASSES = 40, 37, 4, 7
 

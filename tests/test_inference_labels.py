@@ -1,6 +1,6 @@
 """Phase-two classes read from the logits equal the argmax of the softmax, near-ties included.
 
-:func:`seeice.inference.predict_image` skips the softmax for pixels whose largest logit is a
+:func:`seeice.phase2.inference.predict_image` skips the softmax for pixels whose largest logit is a
 clear winner and sends the others through the model's softmax layer. These tests build a
 tiny model whose logits are exact ties, ties only after the softmax's rounding (where the
 argmax of the logits and of the softmax differ), clear winners and NaN logits, and check that
@@ -15,7 +15,7 @@ import pytest
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
-from seeice.inference import _LOGIT_MARGIN, _twin_for, predict_image, predict_per_window  # noqa: E402
+from seeice.phase2.inference import _LOGIT_MARGIN, _twin_for, predict_image, predict_per_window  # noqa: E402
 
 N_OUT = 8
 LOW = np.float32(0.1)
@@ -87,7 +87,7 @@ def test_nan_pixels_follow_numpy_argmax():
 
 
 def test_argmax_helper_matches_numpy_on_ties_and_nan():
-    from seeice.inference import _argmax_like_numpy
+    from seeice.phase2.inference import _argmax_like_numpy
 
     rng = np.random.default_rng(0)
     values = rng.integers(0, 3, (500, N_OUT)).astype(np.float32)  # many ties

@@ -12,7 +12,7 @@ keras = pytest.importorskip("keras")
 
 from seeice.classes import GLACIER_SCHEME, load_scheme  # noqa: E402
 from seeice.errors import ConfigError, InputFileError, ModelError  # noqa: E402
-from seeice.model_store import (FORMAT, ModelMetadata, load_metadata, load_model,  # noqa: E402
+from seeice.io.model_store import (FORMAT, ModelMetadata, load_metadata, load_model,  # noqa: E402
                                 save_model, sidecar_path)
 
 KEYS = ["format", "base", "tile_size", "bands", "n_classes", "class_names", "scheme",
@@ -74,7 +74,7 @@ def test_round_trip_restores_weights_and_metadata(tmp_path):
 
 
 def test_compiled_model_is_saved_without_optimizer_state(tmp_path):
-    from seeice.models import compile_tile_model
+    from seeice.phase1.models import compile_tile_model
 
     model = compile_tile_model(tiny_model(), 1e-4)
     x = np.zeros((4, 8, 8, 4), "float32")
@@ -95,7 +95,7 @@ def test_compiled_model_is_saved_without_optimizer_state(tmp_path):
 
 def test_load_metadata_does_not_import_tensorflow(tmp_path):
     save_model(tiny_model(), tmp_path, "M", tiny_metadata())
-    code = ("import sys; from seeice.model_store import load_metadata; "
+    code = ("import sys; from seeice.io.model_store import load_metadata; "
             f"m = load_metadata({str(tmp_path / 'M.keras')!r}); "
             "assert m.tile_size == 8, m; "
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF imported'")
@@ -125,13 +125,13 @@ def test_metadata_checks_class_names_against_the_count():
 
 
 def test_legacy_h5_loads_with_inferred_metadata(tmp_path, caplog):
-    from seeice.models import build_tile_model
+    from seeice.phase1.models import build_tile_model
 
     model = build_tile_model("vgg16", tile_size=32, bands=3, n_classes=7)
     legacy = tmp_path / "VGG16_legacy.h5"
     model.save(legacy)
     assert not sidecar_path(legacy).exists()
-    with caplog.at_level(logging.WARNING, logger="seeice.model_store"):
+    with caplog.at_level(logging.WARNING, logger="seeice.io.model_store"):
         loaded, meta = load_model(legacy)
     assert "no metadata" in caplog.text
     assert (meta.tile_size, meta.bands, meta.n_classes) == (32, 3, 7)

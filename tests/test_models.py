@@ -6,7 +6,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from seeice.errors import ConfigError, ModelError  # noqa: E402
-from seeice.models import (BASES, base_of, build_tile_model, compile_tile_model,  # noqa: E402
+from seeice.phase1.models import (BASES, base_of, build_tile_model, compile_tile_model,  # noqa: E402
                            default_learning_rate)
 
 

@@ -7,7 +7,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from seeice.errors import ConfigError  # noqa: E402
-from seeice.patch_models import SUPPORTED_PATCH_SIZES, build_patch_model, head_spatial_size  # noqa: E402
+from seeice.phase2.patch_models import SUPPORTED_PATCH_SIZES, build_patch_model, head_spatial_size  # noqa: E402
 
 EXPECTED = {
     # k: (convs, dense units, spatial size entering Flatten)

@@ -8,8 +8,8 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from seeice.errors import DataError  # noqa: E402
-from seeice.inference import predict_image  # noqa: E402
-from seeice.patch_training import default_batch_size, train_patch_model  # noqa: E402
+from seeice.phase2.inference import predict_image  # noqa: E402
+from seeice.phase2.patch_training import default_batch_size, train_patch_model  # noqa: E402
 
 
 def two_class_windows(n, k, bands, seed):

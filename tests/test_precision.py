@@ -2,9 +2,9 @@
 
 import pytest
 
-from seeice import precision
+from seeice.phase1 import precision
 from seeice.errors import ConfigError
-from seeice.precision import GpuInfo, apply_policy, choose_policy, explain_policy
+from seeice.phase1.precision import GpuInfo, apply_policy, choose_policy, explain_policy
 
 
 @pytest.mark.parametrize("gpus, expected", [

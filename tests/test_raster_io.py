@@ -6,8 +6,8 @@ import rasterio
 from rasterio.crs import CRS
 from rasterio.transform import from_origin
 
-from seeice import raster_io
-from seeice.atomic import atomic_path, write_json
+from seeice.io import raster as raster_io
+from seeice.io.atomic import atomic_path, write_json
 from seeice.classes import GLACIER_SCHEME, load_scheme
 from seeice.errors import InputFileError, RasterError
 

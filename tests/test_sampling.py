@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from seeice.errors import ConfigError, DataError, RasterError
-from seeice.sampling import sample_windows
+from seeice.phase2.sampling import sample_windows
 
 H, W = 30, 26
 

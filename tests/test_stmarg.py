@@ -54,7 +54,7 @@ pytestmark = [
 
 def _copy_crop(stem: str, row: int, col: int, folder: Path) -> None:
     """Write a crop of an image (PNG) and its class raster (float64 GeoTIFF) to ``folder``."""
-    from seeice.raster_io import read_image, write_raster
+    from seeice.io.raster import read_image, write_raster
 
     height, width = CROP
     window = (slice(row, row + height), slice(col, col + width))
@@ -70,9 +70,9 @@ def _copy_crop(stem: str, row: int, col: int, folder: Path) -> None:
 @pytest.fixture(scope="module")
 def stmarg_run(tmp_path_factory):
     """Tiles, a compact phase-one model and a CSC run on the held-out crop."""
-    from seeice.csc import run_csc
-    from seeice.tiling import prepare_tiles
-    from seeice.training import train_tile_cnn
+    from seeice.pipeline.csc import run_csc
+    from seeice.phase1.tiling import prepare_tiles
+    from seeice.phase1.training import train_tile_cnn
 
     root = tmp_path_factory.mktemp("stmarg")
     for stem, row, col in TRAIN_CROPS:
@@ -105,7 +105,7 @@ def test_tiles_cover_the_three_occurring_classes(stmarg_run):
 
 
 def test_phase_one_learns_with_the_fluvial_scheme(stmarg_run):
-    from seeice.model_store import load_model
+    from seeice.io.model_store import load_model
 
     _, training, _ = stmarg_run
     assert training.val_accuracy >= 0.85

@@ -1,4 +1,4 @@
-"""Tests of the synthetic Sentinel-2 glacier scenes (seeice.synthetic)."""
+"""Tests of the synthetic Sentinel-2 glacier scenes (seeice.datasets.synthetic)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import rasterio
 from scipy import ndimage as ndi
 
 from seeice.errors import ConfigError
-from seeice.raster_io import find_companions, list_images, read_image, read_labels
-from seeice.synthetic import (DN_MAX, EPSG, GLACIER_CLASSES, OCEAN_CLASSES, PIXEL_SIZE,
+from seeice.io.raster import find_companions, list_images, read_image, read_labels
+from seeice.datasets.synthetic import (DN_MAX, EPSG, GLACIER_CLASSES, OCEAN_CLASSES, PIXEL_SIZE,
                               ROCK_CLASSES, Scene, generate_scenes, main, make_scene,
                               write_scene)
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from seeice.errors import ConfigError, DataError, RasterError
-from seeice.raster_io import write_raster
-from seeice.tensors import (TensorWriter, compile_tensor, convert_tiles, input_scale,
+from seeice.io.raster import write_raster
+from seeice.phase1.tensors import (TensorWriter, compile_tensor, convert_tiles, input_scale,
                             load_tensor, tensor_paths)
 
 from tiling_helpers import files_under, write_tile_folder
@@ -103,7 +103,7 @@ def test_explicit_norm_factor_and_convert_tiles():
 
 def test_saturation_is_reported(tmp_path, caplog):
     write_tile_folder(tmp_path, {1: 1}, tile_size=3, bands=1, high=65535, seed=2)
-    with caplog.at_level(logging.WARNING, logger="seeice.tensors"):
+    with caplog.at_level(logging.WARNING, logger="seeice.phase1.tensors"):
         compile_tensor(tmp_path, "s", tile_size=3, bands=1, n_classes=1, mode="int16")
     assert any("saturated" in r.message for r in caplog.records)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from seeice.errors import ConfigError, DataError, InputFileError
-from seeice.thinning import select_excess, thin_tiles
+from seeice.phase1.thinning import select_excess, thin_tiles
 
 
 def _make(root: Path, per_class: dict) -> None:

@@ -11,10 +11,10 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from seeice.errors import ConfigError, DataError, InputFileError, ModelError  # noqa: E402
-from seeice.model_store import ModelMetadata, load_metadata, load_model, save_model  # noqa: E402
-from seeice.precision import choose_policy  # noqa: E402
-from seeice.reports import REPORT_COLUMNS, classification_report_frame  # noqa: E402
-from seeice.training import (TargetAccuracyStop, TileDataset, fine_tune,  # noqa: E402
+from seeice.io.model_store import ModelMetadata, load_metadata, load_model, save_model  # noqa: E402
+from seeice.phase1.precision import choose_policy  # noqa: E402
+from seeice.metrics.reports import REPORT_COLUMNS, classification_report_frame  # noqa: E402
+from seeice.phase1.training import (TargetAccuracyStop, TileDataset, fine_tune,  # noqa: E402
                              infer_norm_factor, load_tile_data, split_indices,
                              tensor_sidecar_path, train_tile_cnn)
 
@@ -164,7 +164,7 @@ def test_tensor_sidecar_name_and_norm_factor(tmp_path, caplog):
     assert tensor_sidecar_path("d/tiles.npy") == Path("d/tiles.json")
     assert infer_norm_factor(np.float16, {"input_scale": 16384}) == 16384.0
     assert infer_norm_factor(np.int16, {}) == 1.0
-    with caplog.at_level(logging.WARNING, logger="seeice.training"):
+    with caplog.at_level(logging.WARNING, logger="seeice.phase1.training"):
         assert infer_norm_factor(np.float16, {}) == 8192.0
     assert "no sidecar" in caplog.text
     tensor_path, labels_path = make_tensor(tmp_path, sidecar=False, tile=4)
@@ -431,8 +431,8 @@ def test_fine_tune_script_reports_a_garbage_model(tmp_path):
 @pytest.mark.slow
 def test_vgg16_learns_synthetic_glacier_tiles(tmp_path):
     """Synthetic scenes -> pure tiles (tensor mode) -> VGG16 until validation accuracy 0.95."""
-    from seeice.synthetic import generate_scenes
-    from seeice.tiling import prepare_tiles
+    from seeice.datasets.synthetic import generate_scenes
+    from seeice.phase1.tiling import prepare_tiles
 
     generate_scenes(tmp_path / "scenes", n_images=2, size=600, seed=0)
     prepared = prepare_tiles(tmp_path / "scenes", tmp_path / "tiles", tile_size=32, stride=32,

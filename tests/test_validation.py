@@ -1,4 +1,4 @@
-"""Tests of seeice.validation: classification reports, scored pixels, front distances."""
+"""Tests of seeice.metrics.scoring: classification reports, scored pixels, front distances."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seeice.atomic import write_csv
+from seeice.io.atomic import write_csv
 from seeice.classes import GLACIER_SCHEME
 from seeice.errors import DataError, FrontNotFoundError, RasterError
-from seeice.validation import (distance_stats, front_distances, score_classification,
+from seeice.metrics.scoring import (distance_stats, front_distances, score_classification,
                                scored_pixels, weighted_f1)
 
 S = GLACIER_SCHEME

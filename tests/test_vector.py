@@ -1,4 +1,4 @@
-"""Tests of seeice.vector: the calving front as a GeoPackage line."""
+"""Tests of seeice.io.vector: the calving front as a GeoPackage line."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from rasterio.transform import Affine
 from front_helpers import fjord_scene
 from seeice.classes import GLACIER_SCHEME
 from seeice.errors import FrontNotFoundError
-from seeice.front import detect_front
-from seeice.vector import LAYER, order_front_pixels, write_front_gpkg
+from seeice.fronts.detection import detect_front
+from seeice.io.vector import LAYER, order_front_pixels, write_front_gpkg
 
 TRANSFORM = Affine(10.0, 0.0, 500_000.0, 0.0, -10.0, 7_400_000.0)
 CRS_UTM = CRS.from_epsg(32624)

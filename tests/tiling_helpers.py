@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from rasterio.transform import Affine
 
-from seeice.raster_io import write_raster
+from seeice.io.raster import write_raster
 
 CRS = "EPSG:32624"
 

@@ -1,0 +1,309 @@
+"""User inputs of the scripts: header defaults, YAML overrides, command-line flags, run.json.
+
+Every script starts with a block of user inputs, plain assignments with a comment each::
+
+    # ==== USER INPUTS ====
+    ImagePath = "Data/Train"   # --images: folder of images with SCLS_ class rasters
+    TileSize = 50              # --tile-size: tile edge in pixels
+    Mode = "float16"           # --mode {float16,uint8,uint8float16,int16}: tensor dtype
+    JobsCSV = "jobs.csv"       # JOBS: the jobs CSV (a positional argument)
+    # ==== END OF USER INPUTS ====
+
+The comment gives the command-line name (``--flag`` for an option, an upper-case word for a
+positional argument), optional choices in braces, and the meaning. The value is the default
+and fixes the type (int, float, bool, str, list; None accepts any YAML scalar). One parser is
+generated from the block, so ``--help`` lists every input with its default and meaning.
+
+Resolution order: header defaults < ``--config file.yaml`` < command-line flags. YAML keys
+may be the header names (``TileSize``) or the flag names (``tile-size`` or ``tile_size``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import datetime as _dt
+import io
+import os
+import platform
+import re
+import sys
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import yaml
+
+from seeice import __version__
+from seeice.io.atomic import write_json
+from seeice.errors import ConfigError, InputFileError
+
+HEADER_START = "# ==== USER INPUTS ===="
+HEADER_END = "# ==== END OF USER INPUTS ===="
+_COMMENT = re.compile(r"^#\s*(?P<flag>--[a-z0-9][a-z0-9-]*|[A-Z][A-Z0-9_]*)"
+                      r"(?:\s*\{(?P<choices>[^}]*)\})?\s*:\s*(?P<help>.*)$")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One user input of a script header.
+
+    Attributes
+    ----------
+    name : str
+        The header variable (``TileSize``), the key of the resolved configuration.
+    flag : str
+        ``--tile-size`` for options, ``JOBS`` for positional arguments.
+    default : object
+        The header value.
+    help : str
+        The meaning, from the comment.
+    choices : tuple or None
+        Allowed values, when the comment lists them in braces.
+    """
+
+    name: str
+    flag: str
+    default: Any
+    help: str
+    choices: tuple | None = None
+
+    @property
+    def positional(self) -> bool:
+        return not self.flag.startswith("--")
+
+    @property
+    def dest(self) -> str:
+        return self.name
+
+    def keys(self) -> set[str]:
+        """Names under which a YAML file may set this input."""
+        bare = self.flag.lstrip("-")
+        return {self.name, bare, bare.replace("-", "_"), bare.lower()}
+
+
+class Config(dict):
+    """Resolved user inputs, keyed by header name; also readable as attributes."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"no user input named {name!r}") from None
+
+
+def parse_header(source: str, origin: str = "script") -> tuple[str, list[InputSpec]]:
+    """Read the user-input block of a script's source.
+
+    Returns
+    -------
+    description : str
+        The module docstring (for ``--help``).
+    specs : list of InputSpec
+        The inputs in header order.
+    """
+    lines = source.splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines) if line.strip() == HEADER_START)
+        end = next(i for i, line in enumerate(lines) if line.strip() == HEADER_END)
+    except StopIteration:
+        raise ConfigError(f"{origin} has no '{HEADER_START}' ... '{HEADER_END}' block.") from None
+    block = "\n".join(lines[start + 1:end])
+    comments = {}
+    for tok in tokenize.generate_tokens(io.StringIO(block).readline):
+        if tok.type == tokenize.COMMENT:
+            comments[tok.start[0]] = tok.string
+    specs = []
+    for node in ast.parse(block).body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)):
+            continue
+        name = node.targets[0].id
+        comment = comments.get(node.end_lineno) or comments.get(node.lineno, "")
+        match = _COMMENT.match(comment)
+        if not match:
+            raise ConfigError(f"{origin}: user input {name} needs a comment of the form "
+                              "'# --flag: meaning' or '# NAME: meaning'.")
+        choices = None
+        if match["choices"]:
+            choices = tuple(_parse_scalar(c.strip()) for c in match["choices"].split(","))
+        specs.append(InputSpec(name, match["flag"], ast.literal_eval(node.value),
+                               match["help"].strip(), choices))
+    description = ast.get_docstring(ast.parse(source)) or ""
+    return description, specs
+
+
+def _parse_scalar(text: str) -> Any:
+    """A string as YAML reads a scalar: '3' -> 3, '0.5' -> 0.5, 'true' -> True, 'x' -> 'x'.
+
+    Python's spelling of "no value" ('None') is read as None too, like YAML's 'null'.
+    """
+    if text.strip() in ("None", "none"):
+        return None
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return text if isinstance(value, (dict, list)) else value
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = str(text).strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise argparse.ArgumentTypeError(f"expected true/false or 1/0, got {text!r}")
+
+
+def _coerce(spec: InputSpec, value: Any, source: str) -> Any:
+    """Check and convert ``value`` to the type of the spec's default."""
+    default = spec.default
+    try:
+        if value is None or default is None:
+            result = value
+        elif isinstance(default, bool):
+            result = value if isinstance(value, bool) else _parse_bool(value)
+        elif isinstance(default, int):
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError
+            result = int(value)
+        elif isinstance(default, float):
+            if isinstance(value, bool):
+                raise ValueError
+            result = float(value)
+        elif isinstance(default, list):
+            items = value if isinstance(value, list) else [value]
+            kind = type(default[0]) if default else None
+            result = [kind(v) if kind else v for v in items]
+        else:
+            result = str(value)
+    except (ValueError, TypeError, argparse.ArgumentTypeError):
+        raise ConfigError(f"{source}: {spec.name} ({spec.flag}) must be of type "
+                          f"{type(default).__name__}, got {value!r}.") from None
+    if spec.choices is not None and result is not None:
+        values = result if isinstance(result, list) else [result]
+        bad = [v for v in values if v not in spec.choices]
+        if bad:
+            raise ConfigError(f"{source}: {spec.name} ({spec.flag}) is {bad[0]!r}; valid "
+                              f"choices are {', '.join(map(str, spec.choices))}.")
+    return result
+
+
+def build_parser(prog: str, description: str, specs: Sequence[InputSpec]) -> argparse.ArgumentParser:
+    """An argument parser with one argument per user input, plus ``--config``."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Order of precedence: header defaults < --config YAML < command-line flags.")
+    parser.add_argument("--config", metavar="YAML",
+                        help="YAML file of user inputs (header names or flag names as keys)")
+    parser.add_argument("--log-level", default="INFO",
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="logging verbosity (default: INFO)")
+    for spec in specs:
+        choices = f"; one of {', '.join(map(str, spec.choices))}" if spec.choices else ""
+        text = f"{spec.help} [{spec.name}; default: {spec.default!r}{choices}]"
+        kwargs: dict[str, Any] = {"help": text, "default": argparse.SUPPRESS}
+        if spec.choices is not None:
+            kwargs["choices"] = spec.choices
+        if isinstance(spec.default, bool):
+            kwargs.update(nargs="?", const=True, type=_parse_bool, metavar="true|false")
+        elif isinstance(spec.default, list):
+            element = type(spec.default[0]) if spec.default else _parse_scalar
+            kwargs.update(nargs="+", type=element)
+        elif spec.default is None:
+            kwargs["type"] = _parse_scalar
+        else:
+            kwargs["type"] = type(spec.default)
+        if not spec.positional:
+            kwargs["metavar"] = kwargs.get("metavar", spec.flag.lstrip("-").upper().replace("-", "_"))
+        if spec.positional:
+            kwargs.update(metavar=spec.flag, nargs="?")
+            parser.add_argument(spec.name, **kwargs)
+        else:
+            parser.add_argument(spec.flag, dest=spec.name, **kwargs)
+    return parser
+
+
+def load_yaml_overrides(path: str | os.PathLike, specs: Sequence[InputSpec]) -> dict[str, Any]:
+    """Read a YAML file of user inputs and map its keys to header names.
+
+    Raises
+    ------
+    InputFileError
+        The file does not exist.
+    ConfigError
+        The file is not a YAML mapping, or a key names no user input (the error lists them).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"configuration file {path} does not exist.")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping of user inputs (key: value).")
+    lookup = {key: spec for spec in specs for key in spec.keys()}
+    unknown = [key for key in data if str(key) not in lookup]
+    if unknown:
+        valid = ", ".join(spec.name for spec in specs)
+        raise ConfigError(f"{path}: unknown user input(s) {', '.join(map(str, unknown))}. "
+                          f"Valid names: {valid}.")
+    return {lookup[str(key)].name: _coerce(lookup[str(key)], value, str(path))
+            for key, value in data.items()}
+
+
+def resolve(specs: Sequence[InputSpec], argv: Sequence[str] | None = None, prog: str = "script",
+            description: str = "") -> tuple[Config, argparse.Namespace]:
+    """Resolve user inputs: header defaults < YAML (``--config``) < command line."""
+    parser = build_parser(prog, description, specs)
+    args = parser.parse_args(argv)
+    config = Config((spec.name, spec.default) for spec in specs)
+    if args.config:
+        config.update(load_yaml_overrides(args.config, specs))
+    by_name = {spec.name: spec for spec in specs}
+    for name, value in vars(args).items():
+        if name in by_name and value is not None:
+            config[name] = _coerce(by_name[name], value, "command line")
+    return config, args
+
+
+def resolve_script(script_path: str | os.PathLike, argv: Sequence[str] | None = None
+                   ) -> tuple[Config, argparse.Namespace]:
+    """Parse a script's header and resolve its inputs from YAML and the command line."""
+    script_path = Path(script_path)
+    if not script_path.is_file():
+        raise InputFileError(f"script {script_path} not found.")
+    description, specs = parse_header(script_path.read_text(encoding="utf-8"), script_path.name)
+    return resolve(specs, argv, prog=script_path.name, description=description)
+
+
+def save_run_config(out_dir: str | os.PathLike, config: dict, script: str | None = None,
+                    extra: dict | None = None, filename: str = "run.json") -> Path:
+    """Write the resolved configuration as ``out_dir/run.json`` (atomically).
+
+    Parameters
+    ----------
+    out_dir : path-like
+        Folder of the run's outputs.
+    config : dict
+        Resolved user inputs (header name -> value).
+    script : str, optional
+        Name of the script or library entry point that ran.
+    extra : dict, optional
+        Further facts of the run (class scheme, model metadata, ...).
+    """
+    record = {
+        "script": script,
+        "seeice_version": __version__,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "command_line": list(sys.argv),
+        "python": platform.python_version(),
+        "config": dict(config),
+    }
+    if extra:
+        record.update(extra)
+    return write_json(Path(out_dir) / filename, record)

@@ -1,0 +1,1 @@
+"""Generated datasets: synthetic Sentinel-2 fjord scenes with their labels."""

@@ -1,0 +1,1 @@
+"""Calving fronts: detection by morphological active contours."""

@@ -1,0 +1,1 @@
+"""Reading and writing: rasters, vector fronts, atomic writes, tile folders and the model store."""

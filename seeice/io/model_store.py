@@ -1,0 +1,452 @@
+"""Saving and loading tile CNNs together with their metadata.
+
+A model ``<dir>/<name>.keras`` (Keras native format) has a sidecar ``<dir>/<name>.meta.json``::
+
+    {
+      "format": "seeice-model/1",
+      "base": "vgg16",
+      "tile_size": 50,
+      "bands": 4,
+      "n_classes": 7,
+      "class_names": ["open water", ...],
+      "scheme": {...},            # ClassScheme.to_dict()
+      "norm_factor": 8192.0,      # raw pixels are divided by this before the network
+      "precision": "mixed_float16",
+      "created": "2025-01-01T12:00:00+00:00",
+      "training": {...}           # free: data, epochs, accuracy, parent model, ...
+    }
+
+Legacy ``.h5`` models (and ``.keras`` files without a sidecar) load too: their tile size, band
+count and class count are read from the network's input and output shapes, the rest takes the
+defaults (glacier scheme for 7 classes, normalisation factor 8192) with a warning.
+
+Reading the sidecar does not import TensorFlow, so scripts can check a model's metadata
+quickly before the heavy imports.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import os
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from seeice.io.atomic import atomic_path, write_json
+from seeice.classes import GLACIER_SCHEME, ClassScheme, scheme_from_dict
+from seeice.errors import ConfigError, InputFileError, ModelError
+from seeice.normalise import SENTINEL2_NORM_FACTOR
+
+log = logging.getLogger(__name__)
+
+FORMAT = "seeice-model/1"
+"""Value of the ``format`` key of the sidecar."""
+
+MODEL_SUFFIX = ".keras"
+LEGACY_SUFFIXES = (".h5", ".hdf5")
+META_SUFFIX = ".meta.json"
+UNKNOWN_BASE = "unknown"
+
+_SAVED_KEYS = ("format", "base", "tile_size", "bands", "n_classes", "class_names", "scheme",
+               "norm_factor", "precision", "created", "training")
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def default_scheme(n_classes: int) -> ClassScheme:
+    """The class scheme assumed when none is given: the glacier scheme for 7 classes,
+    otherwise classes named "class 1" ... "class n" with distinct colours and no front."""
+    if n_classes == GLACIER_SCHEME.n_classes:
+        return GLACIER_SCHEME
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    cmap = colormaps["tab20" if n_classes > 10 else "tab10"]
+    colours = tuple(to_hex(cmap(i % cmap.N)) for i in range(n_classes))
+    return ClassScheme(name=f"{n_classes} classes",
+                       names=tuple(f"class {i}" for i in range(1, n_classes + 1)),
+                       colours=colours)
+
+
+@dataclass
+class ModelMetadata:
+    """What inference needs to know about a tile model besides its weights.
+
+    Attributes
+    ----------
+    base : str
+        Convolutional base ("vgg16", "densenet121", "resnet50"; "unknown" for legacy models
+        whose base cannot be told).
+    tile_size : int
+        Tile edge in pixels (the network's input height and width).
+    bands : int
+        Bands per tile (the network's input channels).
+    n_classes : int
+        Number of classes; the network has ``n_classes + 1`` outputs (column 0 unused).
+    class_names : list of str
+        Names of classes 1..n (defaults to the scheme's names).
+    scheme : dict
+        The class scheme, :meth:`seeice.classes.ClassScheme.to_dict` form (defaults to
+        :func:`default_scheme`).
+    norm_factor : float
+        Raw pixel values are divided by this before the network (8192 for Sentinel-2 DN,
+        255 for 8-bit imagery, 1 for networks trained on raw values).
+    precision : str
+        Keras precision policy the model was trained under.
+    created : str
+        ISO 8601 time (UTC) the model was saved.
+    training : dict
+        Free information about the training run.
+    format : str
+        Sidecar format tag, ``"seeice-model/1"``.
+    inferred : bool
+        True when the metadata were guessed from a model without a sidecar (not saved).
+    """
+
+    base: str
+    tile_size: int
+    bands: int
+    n_classes: int
+    class_names: list[str] | None = None
+    scheme: dict | None = None
+    norm_factor: float = SENTINEL2_NORM_FACTOR
+    precision: str = "float32"
+    created: str = ""
+    training: dict = field(default_factory=dict)
+    format: str = FORMAT
+    inferred: bool = field(default=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        for name in ("tile_size", "bands", "n_classes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value \
+                    or value < 1:
+                raise ConfigError(f"model metadata: {name} must be a positive integer, got {value!r}.")
+            setattr(self, name, int(value))
+        if self.scheme is None:
+            scheme = default_scheme(self.n_classes)
+            if self.class_names is not None and len(self.class_names) == self.n_classes:
+                scheme = ClassScheme(name=scheme.name, names=tuple(map(str, self.class_names)),
+                                     colours=scheme.colours, ocean=scheme.ocean,
+                                     glacier=scheme.glacier, rock=scheme.rock)
+            self.scheme = scheme.to_dict()
+        elif isinstance(self.scheme, ClassScheme):
+            self.scheme = self.scheme.to_dict()
+        scheme = self.class_scheme()
+        self.scheme = scheme.to_dict()          # one canonical form (integer class keys)
+        if scheme.n_classes != self.n_classes:
+            raise ConfigError(f"model metadata: the class scheme {scheme.name!r} has "
+                              f"{scheme.n_classes} classes but the model has {self.n_classes}.")
+        if self.class_names is None:
+            self.class_names = list(scheme.names)
+        self.class_names = [str(n) for n in self.class_names]
+        if len(self.class_names) != self.n_classes:
+            raise ConfigError(f"model metadata: {len(self.class_names)} class names for "
+                              f"{self.n_classes} classes.")
+        try:
+            self.norm_factor = float(self.norm_factor)
+        except (TypeError, ValueError):
+            raise ConfigError(f"model metadata: norm_factor must be a number, got "
+                              f"{self.norm_factor!r}.") from None
+        if not self.norm_factor > 0:
+            raise ConfigError(f"model metadata: norm_factor must be positive, got {self.norm_factor}.")
+        if self.training is None:
+            self.training = {}
+        if not self.created:
+            self.created = _now()
+
+    def class_scheme(self) -> ClassScheme:
+        """The class scheme as a :class:`seeice.classes.ClassScheme`."""
+        return scheme_from_dict(self.scheme, source="model metadata")
+
+    def to_dict(self) -> dict:
+        """The sidecar's content (the keys of the agreed format, in order)."""
+        data = asdict(self)
+        return {key: data[key] for key in _SAVED_KEYS}
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "model metadata") -> "ModelMetadata":
+        """Build from a sidecar's content.
+
+        Raises
+        ------
+        ModelError
+            Not the agreed format, a required key missing, or inconsistent values.
+        """
+        if not isinstance(data, dict):
+            raise ModelError(f"{source}: expected a JSON object.")
+        tag = data.get("format")
+        if tag != FORMAT:
+            raise ModelError(f"{source}: format {tag!r} is not {FORMAT!r}; it was not written "
+                             "by this version of SEE_ICE.")
+        missing = [k for k in ("base", "tile_size", "bands", "n_classes") if k not in data]
+        if missing:
+            raise ModelError(f"{source}: missing keys {missing}.")
+        values = {k: data[k] for k in _SAVED_KEYS if k in data}
+        try:
+            return cls(**values)
+        except ConfigError as exc:
+            raise ModelError(f"{source}: {exc}") from None
+
+
+def sidecar_path(model_path: str | os.PathLike) -> Path:
+    """``<dir>/<name>.meta.json`` for a model ``<dir>/<name>.keras`` (or ``.h5``)."""
+    path = Path(model_path)
+    stem = path.name
+    if path.suffix.lower() in (MODEL_SUFFIX, *LEGACY_SUFFIXES):
+        stem = path.stem
+    return path.with_name(stem + META_SUFFIX)
+
+
+def resolve_model_path(model_path: str | os.PathLike) -> Path:
+    """The model file meant by ``model_path``.
+
+    A path without a model extension is tried as ``<path>.keras`` then ``<path>.h5``.
+
+    Raises
+    ------
+    InputFileError
+        No such file.
+    ModelError
+        The path is a folder.
+    """
+    path = Path(model_path)
+    if path.is_file():
+        return path
+    if path.is_dir():
+        raise ModelError(f"{path} is a folder, not a model file. Give a .keras model (or a "
+                         "legacy .h5 model); TensorFlow SavedModel folders are not supported.")
+    tried = [path]
+    if path.suffix.lower() not in (MODEL_SUFFIX, *LEGACY_SUFFIXES):
+        for suffix in (MODEL_SUFFIX, ".h5"):
+            candidate = path.with_name(path.name + suffix)
+            if candidate.is_file():
+                return candidate
+            tried.append(candidate)
+    names = " or ".join(str(p) for p in tried)
+    raise InputFileError(f"model {names} not found. Check the model path (--model); models are "
+                         "saved by TrainCNN as <name>.keras.")
+
+
+def save_model(model, out_dir: str | os.PathLike, name: str, metadata: ModelMetadata) -> Path:
+    """Save ``model`` as ``<out_dir>/<name>.keras`` and its metadata beside it, atomically.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The trained model; its input must be (tile_size, tile_size, bands) and its output
+        n_classes + 1 wide, as the metadata say.
+    out_dir : path-like
+        Output folder (created when missing).
+    name : str
+        Model name, without extension (a trailing ``.keras`` is dropped).
+    metadata : ModelMetadata
+        Its metadata; ``created`` is set to now.
+
+    The optimiser's state is not saved (see :func:`_without_optimizer`); recompile the
+    loaded model (:func:`seeice.phase1.models.compile_tile_model`) to train it further.
+
+    Returns
+    -------
+    pathlib.Path
+        Path of the ``.keras`` file.
+
+    Raises
+    ------
+    ConfigError
+        ``name`` is empty or contains a folder separator.
+    ModelError
+        The metadata do not match the model's shapes.
+    """
+    name = str(name)
+    if name.endswith(MODEL_SUFFIX):
+        name = name[: -len(MODEL_SUFFIX)]
+    if not name or "/" in name or "\\" in name or name in (".", ".."):
+        raise ConfigError(f"model name {name!r} is not a plain file name; give a name such as "
+                          "'VGG16_50_RGBNIR' (the folder goes in --out).")
+    check_model_matches(model, metadata, source=name)
+    metadata.created = _now()
+    out_dir = Path(out_dir)
+    model_path = out_dir / f"{name}{MODEL_SUFFIX}"
+    with atomic_path(model_path) as tmp:
+        _without_optimizer(model).save(tmp)
+        # The sidecar is renamed into place just before the model, so the pair is complete
+        # unless the process dies between the two renames.
+        write_json(sidecar_path(model_path), metadata.to_dict())
+    log.info("saved model %s (+ %s)", model_path, sidecar_path(model_path).name)
+    return model_path
+
+
+def _without_optimizer(model):
+    """An uncompiled copy of a compiled model (same layers, dtype policies and weights).
+
+    A compiled ``.keras`` file also holds the optimiser's state: with Adam (amsgrad) that is
+    three more copies of every weight, a 240 MB file instead of 60 MB for VGG16. Inference
+    does not need it and fine-tuning starts a fresh optimiser, so it is left out.
+    """
+    if getattr(model, "optimizer", None) is None:
+        return model
+    copy = model.__class__.from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def model_shapes(model) -> tuple[int | None, int | None, int]:
+    """(tile_size, bands, n_outputs) of a Keras tile model.
+
+    Raises
+    ------
+    ModelError
+        The model does not take one (tile, tile, bands) input or give one flat output.
+    """
+    try:
+        in_shape = tuple(model.input_shape)
+        out_shape = tuple(model.output_shape)
+    except (AttributeError, ValueError, RuntimeError) as exc:
+        raise ModelError(f"model {getattr(model, 'name', '?')} has no single input and output "
+                         f"({exc}).") from None
+    if len(in_shape) != 4 or len(out_shape) != 2 or in_shape[1] != in_shape[2]:
+        raise ModelError(f"model {getattr(model, 'name', '?')} is not a tile classifier: input "
+                         f"{in_shape}, output {out_shape}; expected (None, tile, tile, bands) and "
+                         "(None, n_classes + 1).")
+    return in_shape[1], in_shape[3], out_shape[1]
+
+
+def check_model_matches(model, metadata: ModelMetadata, source: str = "model") -> None:
+    """Raise ModelError when the model's shapes disagree with its metadata."""
+    tile, bands, outputs = model_shapes(model)
+    problems = []
+    if tile is not None and tile != metadata.tile_size:
+        problems.append(f"tile size {tile} vs {metadata.tile_size}")
+    if bands is not None and bands != metadata.bands:
+        problems.append(f"bands {bands} vs {metadata.bands}")
+    if outputs is not None and outputs != metadata.n_classes + 1:
+        problems.append(f"outputs {outputs} vs n_classes + 1 = {metadata.n_classes + 1}")
+    if problems:
+        raise ModelError(f"{source}: the network and its metadata disagree ("
+                         f"{'; '.join(problems)}, network vs metadata).")
+
+
+def _read_sidecar(path: Path) -> ModelMetadata:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"model metadata {path} cannot be read ({exc}). Delete it to fall back "
+                         "on defaults, or restore it.") from None
+    return ModelMetadata.from_dict(data, source=str(path))
+
+
+def infer_metadata(model, path: str | os.PathLike | None = None) -> ModelMetadata:
+    """Metadata for a model without a sidecar: shapes from the network, defaults otherwise."""
+    from seeice.phase1.models import base_of
+
+    tile, bands, outputs = model_shapes(model)
+    if tile is None or bands is None or outputs is None or outputs < 3:
+        raise ModelError(f"{path or 'model'}: cannot read the tile size, bands and classes from "
+                         f"the network (input {model.input_shape}, output {model.output_shape}).")
+    meta = ModelMetadata(base=base_of(model) or UNKNOWN_BASE, tile_size=tile, bands=bands,
+                         n_classes=outputs - 1, norm_factor=SENTINEL2_NORM_FACTOR,
+                         precision=_model_precision(model),
+                         training={"legacy_model": str(path) if path else None})
+    meta.inferred = True
+    return meta
+
+
+def _model_precision(model) -> str:
+    policy = getattr(model, "dtype_policy", None)
+    return str(getattr(policy, "name", None) or "float32")
+
+
+def _warn_inferred(path: Path, meta: ModelMetadata) -> None:
+    log.warning("model %s has no metadata file (%s): assuming tile size %d, %d bands and "
+                "%d classes from the network, the %s class names and normalisation factor "
+                "%g. Save it again with SEE_ICE to record them.", path, sidecar_path(path).name,
+                meta.tile_size, meta.bands, meta.n_classes, meta.class_scheme().name,
+                meta.norm_factor)
+
+
+def _load_keras(path: Path, compile: bool = False):
+    import keras
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return keras.models.load_model(path, compile=compile)
+    except MemoryError:
+        raise
+    except Exception as exc:  # any failure to read the file is the user's file, not a bug
+        detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        raise ModelError(f"{path} is not a readable Keras model ({type(exc).__name__}"
+                         f"{': ' + detail if detail else ''}). Give a model saved by TrainCNN "
+                         "(.keras) or a legacy Keras .h5 model.") from None
+
+
+def load_metadata(model_path: str | os.PathLike) -> ModelMetadata:
+    """The metadata of a saved model.
+
+    Reads the sidecar ``<name>.meta.json`` without importing TensorFlow. A model without a
+    sidecar (a legacy ``.h5``, or a ``.keras`` saved elsewhere) is loaded to read its input and
+    output shapes; the other fields take their defaults, with a warning.
+
+    Parameters
+    ----------
+    model_path : path-like
+        The ``.keras`` or ``.h5`` file; without extension ``.keras`` then ``.h5`` are tried.
+
+    Raises
+    ------
+    InputFileError
+        The model file does not exist.
+    ModelError
+        The sidecar is unreadable, or (without a sidecar) the file is not a model.
+    """
+    path = resolve_model_path(model_path)
+    meta_path = sidecar_path(path)
+    if meta_path.is_file():
+        return _read_sidecar(meta_path)
+    model = _load_keras(path)
+    meta = infer_metadata(model, path)
+    _warn_inferred(path, meta)
+    return meta
+
+
+def load_model(model_path: str | os.PathLike, compile: bool = False):
+    """Load a tile model and its metadata.
+
+    Parameters
+    ----------
+    model_path : path-like
+        The ``.keras`` or legacy ``.h5`` file; without extension ``.keras`` then ``.h5`` are
+        tried.
+    compile : bool
+        Restore the training configuration too. Not needed for inference; for further
+        training recompile with :func:`seeice.phase1.models.compile_tile_model`.
+
+    Returns
+    -------
+    model : keras.Model
+    metadata : ModelMetadata
+
+    Raises
+    ------
+    InputFileError
+        The model file does not exist.
+    ModelError
+        The file is not a Keras model, or its metadata disagree with the network.
+    """
+    path = resolve_model_path(model_path)
+    model = _load_keras(path, compile=compile)
+    meta_path = sidecar_path(path)
+    if meta_path.is_file():
+        meta = _read_sidecar(meta_path)
+        check_model_matches(model, meta, source=str(path))
+    else:
+        meta = infer_metadata(model, path)
+        _warn_inferred(path, meta)
+    log.info("loaded model %s (%s base, tiles %d px, %d bands, %d classes)", path.name,
+             meta.base, meta.tile_size, meta.bands, meta.n_classes)
+    return model, meta

@@ -1,0 +1,295 @@
+"""Raster input and output on rasterio: images, class rasters, companions, class GeoTIFFs.
+
+Conventions (DESIGN section 3):
+
+* an image is read as an array of shape (H, W, bands), band order as stored (R, G, B, NIR
+  for Sentinel-2 composites);
+* companions sit beside the image: ``SCLS_<stem>.tif`` (classes), ``EDGE_<stem>.tif``
+  (manual calving front), ``VM_<stem>.tif`` (valley margins); files with those prefixes are
+  never inputs;
+* class outputs are uint8 GeoTIFFs with the input's CRS and transform, LZW compression and
+  the class palette as a colour table, or PNGs (same palette) for non-georeferenced input.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+from rasterio.transform import Affine
+from skimage.transform import resize
+
+from seeice.io.atomic import atomic_path
+from seeice.classes import ClassScheme
+from seeice.errors import InputFileError, RasterError
+
+log = logging.getLogger(__name__)
+
+COMPANION_PREFIXES = ("SCLS_", "EDGE_", "VM_")
+IMAGE_EXTENSIONS = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
+
+
+@dataclass
+class Raster:
+    """An image or class array with its georeferencing.
+
+    Attributes
+    ----------
+    data : numpy.ndarray
+        Pixel values, shape (H, W, bands) for images, (H, W) for class rasters.
+    crs : rasterio.crs.CRS or None
+        Coordinate reference system; None for plain (non-georeferenced) images.
+    transform : affine.Affine
+        Pixel-to-CRS transform (identity for plain images).
+    path : pathlib.Path or None
+        The file it was read from.
+    """
+
+    data: np.ndarray
+    crs: object | None = None
+    transform: Affine = Affine.identity()
+    path: Path | None = None
+
+    @property
+    def is_georeferenced(self) -> bool:
+        """True when the raster has a CRS."""
+        return self.crs is not None
+
+    @property
+    def pixel_size(self) -> float | None:
+        """Pixel size in CRS units (metres for UTM); None for plain images.
+
+        The mean of the absolute x and y resolutions, for nearly square pixels.
+        """
+        if not self.is_georeferenced:
+            return None
+        return float((abs(self.transform.a) + abs(self.transform.e)) / 2.0)
+
+    @property
+    def shape2d(self) -> tuple[int, int]:
+        """(H, W)."""
+        return int(self.data.shape[0]), int(self.data.shape[1])
+
+
+@dataclass(frozen=True)
+class Companions:
+    """Companion files of an image (None where absent)."""
+
+    classes: Path | None
+    edge: Path | None
+    valley_margin: Path | None
+
+
+def _open(path: str | os.PathLike):
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"{path} does not exist. Check the folder and the file name.")
+    if path.is_dir():
+        raise InputFileError(f"{path} is a folder; a raster file was expected.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            return rasterio.open(path)
+    except RasterioIOError as exc:
+        raise RasterError(f"{path} cannot be read as a raster ({exc}). Give a GeoTIFF, PNG or "
+                          "JPEG file, and check that it is not truncated.") from None
+
+
+def read_image(path: str | os.PathLike, bands: int | None = None) -> Raster:
+    """Read an image into an (H, W, bands) array with its georeferencing.
+
+    Parameters
+    ----------
+    path : path-like
+        GeoTIFF, PNG or JPEG file.
+    bands : int, optional
+        Keep the first ``bands`` bands (``Ndims``: 3 = RGB, 4 = RGB + NIR). All when None.
+
+    Returns
+    -------
+    Raster
+        ``data`` of shape (H, W, bands) in the file's dtype.
+
+    Raises
+    ------
+    InputFileError
+        The file does not exist.
+    RasterError
+        The file is not a readable raster, or has fewer bands than asked.
+    """
+    with _open(path) as src:
+        if bands is not None and src.count < bands:
+            raise RasterError(f"{Path(path).name} has {src.count} band(s) but {bands} were asked "
+                              f"for (Ndims/--bands). Use --bands {src.count} or give images "
+                              f"with {bands} bands.")
+        indexes = list(range(1, (bands or src.count) + 1))
+        try:
+            data = src.read(indexes)
+        except RasterioIOError as exc:
+            raise RasterError(f"{Path(path).name} is damaged and cannot be read ({exc}).") from None
+        crs = src.crs
+        transform = src.transform
+    return Raster(np.moveaxis(data, 0, -1), crs=crs, transform=transform, path=Path(path))
+
+
+def read_labels(path: str | os.PathLike, shape: tuple[int, int] | None = None,
+                resize_to_shape: bool = False) -> np.ndarray:
+    """Read a single-band class or mask raster as integer labels, shape (H, W), uint8.
+
+    Class rasters may arrive as float (the St Marguerite set does); values are rounded to
+    the nearest integer. Values must lie in 0..255.
+
+    Parameters
+    ----------
+    path : path-like
+        The raster (``SCLS_``, ``EDGE_`` or ``VM_`` companion).
+    shape : (int, int), optional
+        Expected (H, W), the image's.
+    resize_to_shape : bool
+        When the raster's size differs from ``shape``: resize it by nearest neighbour with a
+        warning (True, as phase two does), or raise :class:`RasterError` (False).
+    """
+    with _open(path) as src:
+        data = src.read(1)
+    if np.issubdtype(data.dtype, np.floating):
+        data = np.nan_to_num(data, nan=0.0)
+        data = np.rint(data)
+    if data.size and (data.min() < 0 or data.max() > 255):
+        raise RasterError(f"{Path(path).name} holds values outside 0..255 "
+                          f"({data.min()}..{data.max()}); a class raster holds 0 (unlabelled) "
+                          "and the class numbers.")
+    labels = data.astype(np.uint8)
+    if shape is not None and labels.shape != tuple(shape):
+        if not resize_to_shape:
+            raise RasterError(f"{Path(path).name} is {labels.shape[0]} x {labels.shape[1]} pixels "
+                              f"but its image is {shape[0]} x {shape[1]}. Companion rasters must "
+                              "cover the image pixel for pixel; re-export it on the image's grid.")
+        log.warning("%s is %d x %d but its image is %d x %d: resized by nearest neighbour.",
+                    Path(path).name, *labels.shape, *shape)
+        labels = resize(labels, shape, order=0, preserve_range=True, anti_aliasing=False
+                        ).astype(np.uint8)
+    return labels
+
+
+def find_companions(image_path: str | os.PathLike) -> Companions:
+    """Find the ``SCLS_``, ``EDGE_`` and ``VM_`` companions of an image by its stem.
+
+    Each is looked for as ``<prefix><stem>`` with any raster extension, in the image's folder.
+    """
+    image_path = Path(image_path)
+    found = []
+    for prefix in COMPANION_PREFIXES:
+        match = None
+        for ext in (".tif", ".tiff", ".png", ".TIF", ".TIFF", ".PNG"):
+            candidate = image_path.with_name(f"{prefix}{image_path.stem}{ext}")
+            if candidate.is_file():
+                match = candidate
+                break
+        found.append(match)
+    return Companions(*found)
+
+
+def is_companion(path: str | os.PathLike) -> bool:
+    """True for files named like companions (``SCLS_``, ``EDGE_``, ``VM_`` prefixes)."""
+    return Path(path).name.startswith(COMPANION_PREFIXES)
+
+
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    """List the input images of a folder, sorted, companions and hidden files excluded.
+
+    Raises
+    ------
+    InputFileError
+        The folder does not exist.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputFileError(f"image folder {folder} does not exist. Check the path "
+                             "(PredictPath / --predict / --images).")
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
+                  and not is_companion(p) and not p.name.startswith("."))
+
+
+def write_raster(path: str | os.PathLike, data: np.ndarray, crs=None,
+                 transform: Affine | None = None, compress: str | None = "lzw",
+                 colormap: dict | None = None) -> Path:
+    """Write an (H, W) or (H, W, bands) array as a raster, atomically.
+
+    The driver follows the extension: GeoTIFF for ``.tif``/``.tiff``, PNG for ``.png``.
+
+    Parameters
+    ----------
+    path : path-like
+        Target file.
+    data : numpy.ndarray
+        Shape (H, W) or (H, W, bands).
+    crs, transform : optional
+        Georeferencing (GeoTIFF only). None writes a plain raster.
+    compress : str or None
+        GeoTIFF compression (LZW by default).
+    colormap : dict, optional
+        ``{value: (r, g, b, a)}`` colour table for band 1 (uint8 data only).
+    """
+    path = Path(path)
+    array = data[..., np.newaxis] if data.ndim == 2 else data
+    height, width, count = array.shape
+    driver = "PNG" if path.suffix.lower() == ".png" else "GTiff"
+    profile = {"driver": driver, "height": height, "width": width, "count": count,
+               "dtype": array.dtype}
+    if driver == "GTiff":
+        if compress:
+            profile["compress"] = compress
+        if crs is not None:
+            profile.update(crs=crs, transform=transform or Affine.identity())
+    with atomic_path(path) as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        if colormap is not None and driver == "GTiff":
+            profile["photometric"] = "palette"
+        with rasterio.open(tmp, "w", **profile) as dst:
+            if colormap is not None:
+                dst.write_colormap(1, colormap)
+            dst.write(np.moveaxis(array, -1, 0))
+        for side_file in tmp.parent.glob(tmp.name + ".aux.xml"):
+            side_file.unlink()
+    return path
+
+
+def class_raster_path(out_dir: str | os.PathLike, stem: str, georeferenced: bool) -> Path:
+    """``<out_dir>/<stem>_classified.tif`` (georeferenced input) or ``.png`` (plain input)."""
+    return Path(out_dir) / f"{stem}_classified{'.tif' if georeferenced else '.png'}"
+
+
+def write_class_raster(path: str | os.PathLike, classes: np.ndarray, scheme: ClassScheme,
+                       reference: Raster | None = None) -> Path:
+    """Write a uint8 class raster with the scheme's palette as a colour table.
+
+    Parameters
+    ----------
+    path : path-like
+        Target; use :func:`class_raster_path` to choose ``.tif`` or ``.png``.
+    classes : numpy.ndarray
+        Shape (H, W), values 0 (unclassified), 1..n (classes), n + 1 (front).
+    scheme : ClassScheme
+        Gives the colour table.
+    reference : Raster, optional
+        The input image; its CRS and transform are copied (GeoTIFF only).
+    """
+    if classes.ndim != 2:
+        raise RasterError(f"a class raster must be 2-D (H, W), got shape {classes.shape}.")
+    if classes.size and int(classes.max()) > scheme.front_value:
+        raise RasterError(f"class raster holds value {int(classes.max())}, above the front "
+                          f"value {scheme.front_value} of the {scheme.name!r} scheme.")
+    palette = scheme.palette_rgb()
+    colormap = {i: (*map(int, rgb), 255) for i, rgb in enumerate(palette)}
+    crs = transform = None
+    if reference is not None and reference.is_georeferenced and Path(path).suffix.lower() != ".png":
+        crs, transform = reference.crs, reference.transform
+    return write_raster(path, classes.astype(np.uint8), crs=crs, transform=transform,
+                        colormap=colormap)

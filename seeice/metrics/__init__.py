@@ -1,0 +1,1 @@
+"""Per-image scoring: classification reports, scored pixels and front distance statistics."""

@@ -1,0 +1,157 @@
+"""Training of the phase-two patch classifier on one image's samples.
+
+Adam (learning rate 1e-3, AMSGrad) on categorical cross-entropy of one-hot labels with
+``n_classes + 1`` columns; a seeded 80/20 train/validation split; early stopping on the
+validation accuracy (patience from the job, min delta 0.005, best weights restored); at most
+300 epochs; batch size ``int(500000 / k**2)`` (Marochov, Stokes & Carbonneau 2021).
+
+The published batch size assumes the default 500 000 samples per class. With fewer samples
+(a small image, or a smaller ``CNNsamples``) it would leave one or two weight updates per
+epoch and early stopping would end training before it learns; the batch is then reduced so
+that every epoch makes at least ``MIN_STEPS_PER_EPOCH`` updates.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from seeice.errors import ConfigError, DataError
+from seeice.phase2.patch_models import build_patch_model, check_patch_size
+
+logger = logging.getLogger(__name__)
+
+VALIDATION_SHARE = 0.2
+LEARNING_RATE = 1e-3
+MAX_EPOCHS = 300
+MIN_DELTA = 0.005
+BATCH_PIXELS = 500_000
+MIN_STEPS_PER_EPOCH = 100
+
+
+def default_batch_size(k: int) -> int:
+    """The published batch size for patch size ``k``: ``int(500000 / k**2)``."""
+    return int(BATCH_PIXELS / (int(k) ** 2))
+
+
+def train_patch_model(
+    X: np.ndarray,
+    y: np.ndarray,
+    k: int,
+    n_classes: int,
+    patience: int = 10,
+    seed: int = 0,
+    max_epochs: int = MAX_EPOCHS,
+    min_delta: float = MIN_DELTA,
+    batch_size: int | None = None,
+    verbose="auto",
+):
+    """Build and train the phase-two classifier of patch size ``k`` on windows ``X``.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        Windows, shape (n, k, k, bands), float (see :func:`seeice.phase2.sampling.sample_windows`).
+    y : numpy.ndarray
+        Labels, shape (n,), integers in 1..n_classes.
+    k : int
+        Patch size, one of 1, 3, 5, 7, 15.
+    n_classes : int
+        Number of classes (the model has ``n_classes + 1`` output columns).
+    patience : int
+        Early-stopping patience in epochs (10 suits the convolutional models, 50 the MLP).
+    seed : int
+        Seeds the train/validation split, the weight initialisation and the shuffling.
+    max_epochs : int
+        Upper bound on the epochs (300).
+    min_delta : float
+        Smallest rise of validation accuracy that counts as an improvement (0.005).
+    batch_size : int, optional
+        Defaults to ``int(500000 / k**2)``, reduced where needed so that an epoch makes at
+        least ``MIN_STEPS_PER_EPOCH`` updates.
+    verbose : "auto", 0, 1 or 2
+        Keras progress output.
+
+    Returns
+    -------
+    model : keras.Model
+        The trained model, best validation-accuracy weights restored.
+    history : keras.callbacks.History
+        Per-epoch ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``.
+
+    Raises
+    ------
+    ConfigError
+        Bad ``k``, ``patience``, ``max_epochs`` or ``batch_size``.
+    DataError
+        ``X`` and ``y`` do not fit the model, labels are out of range, or there are fewer
+        than 2 samples.
+    """
+    k = check_patch_size(k)
+    if int(patience) < 0:
+        raise ConfigError(f"patience must be 0 or more epochs, got {patience!r}.")
+    if int(max_epochs) < 1:
+        raise ConfigError(f"max_epochs must be at least 1, got {max_epochs!r}.")
+    X = np.asarray(X)
+    y = np.asarray(y).ravel()
+    if X.ndim != 4 or X.shape[1:3] != (k, k) or X.shape[0] != y.shape[0]:
+        raise DataError(
+            f"samples of shape {X.shape} with {y.shape[0]} labels do not fit patch size {k}. "
+            f"Give windows of shape (n, {k}, {k}, bands) and n labels (see sample_windows)."
+        )
+    if y.size < 2:
+        raise DataError(f"only {y.size} training sample(s); at least 2 are needed. Check the phase-one raster.")
+    if y.min() < 1 or y.max() > n_classes:
+        raise DataError(
+            f"labels range {int(y.min())}..{int(y.max())} but classes are 1..{n_classes}. "
+            "Check NClasses against the class raster."
+        )
+
+    import keras
+
+    keras.utils.set_random_seed(int(seed))
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(y.size)
+    n_val = max(1, int(round(VALIDATION_SHARE * y.size)))
+    val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
+    X_train, X_val = X[train_idx].astype(np.float32, copy=False), X[val_idx].astype(np.float32, copy=False)
+    Y_train = keras.utils.to_categorical(y[train_idx], n_classes + 1).astype(np.float32)
+    Y_val = keras.utils.to_categorical(y[val_idx], n_classes + 1).astype(np.float32)
+
+    if batch_size is None:
+        batch_size = min(default_batch_size(k), -(-X_train.shape[0] // MIN_STEPS_PER_EPOCH))
+    if int(batch_size) < 1:
+        raise ConfigError(f"batch_size must be at least 1, got {batch_size!r}.")
+    batch_size = max(1, min(int(batch_size), X_train.shape[0]))
+
+    model = build_patch_model(k, X.shape[3], n_classes)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=LEARNING_RATE, amsgrad=True),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    stop = keras.callbacks.EarlyStopping(
+        monitor="val_accuracy",
+        patience=int(patience),
+        min_delta=float(min_delta),
+        mode="max",
+        restore_best_weights=True,
+    )
+    logger.info(
+        "training patch%d model on %d samples (%d validation), batch %d, up to %d epochs",
+        k, X_train.shape[0], X_val.shape[0], batch_size, max_epochs,
+    )
+    history = model.fit(
+        X_train,
+        Y_train,
+        validation_data=(X_val, Y_val),
+        epochs=int(max_epochs),
+        batch_size=batch_size,
+        shuffle=True,
+        callbacks=[stop],
+        verbose=verbose,
+    )
+    best = max(history.history.get("val_accuracy", [float("nan")]))
+    logger.info("patch%d model: %d epochs, best validation accuracy %.4f", k, len(history.epoch), best)
+    return model, history

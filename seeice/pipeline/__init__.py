@@ -1,0 +1,1 @@
+"""CSC runs: one image, a folder of images, the built-in demo and the 4-part figure."""

@@ -1,0 +1,210 @@
+"""CNN-supervised classification (CSC) of a folder of images: the main job of SEE_ICE.
+
+For every input image (DESIGN section 5):
+
+1. read it, keep ``Ndims`` bands, find its companions;
+2. phase one: the trained tile CNN labels the image's tiles;
+3. sample k x k windows of every phase-one class;
+4. train a per-image patch classifier on them;
+5. predict every pixel (whole image or row blocks; identical results);
+6. clean up with a mode filter;
+7. find the calving front and refine the glacier (glacier schemes only);
+8. score against labels and the manual front, where they exist;
+9. draw the 4-part figure; 10. write the class raster and the front as a GeoPackage line.
+
+One image failing (bad bands, too small, no front) gives a warning and a row in the run
+summary; the other images are still processed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from seeice.io import raster as raster_io
+from seeice.io.atomic import write_csv
+from seeice.classes import ClassScheme
+from seeice.config.inputs import save_run_config
+from seeice.errors import ConfigError, DataError, ModelError, SeeIceError
+from seeice.phase2.patch_models import check_patch_size
+
+log = logging.getLogger(__name__)
+
+SUMMARY_COLUMNS = ["Image", "CNN_F1", "CSC_F1", "Front_found", "Front_median_m",
+                   "Front_mean_m", "Seconds", "Front_note", "Error"]
+
+
+@dataclass(frozen=True)
+class CSCSettings:
+    """Settings of one CSC run, resolved from the script's user inputs.
+
+    Attributes mirror the user inputs of ``CSC_Application/CSC.py``.
+    """
+
+    model_path: Path
+    predict_dir: Path
+    out_prefix: Path
+    experiment: str = "CSC"
+    bands: int = 4
+    patch_size: int = 7
+    tile_size: int = 50
+    samples_per_class: int = 500_000
+    whole_image: bool = True
+    patience: int = 10
+    smallest_element: int = 2
+    gac_glacier: bool = True
+    dpi: int = 400
+    seed: int = 0
+    memory_budget_mb: int = 1024
+    pixel_size: float | None = None
+    n_classes: int | None = None
+    progress: bool = True
+    front_params: dict = field(default_factory=dict)
+
+    @property
+    def out_dir(self) -> Path:
+        """``<OutFolder>_patch<k>``."""
+        return Path(f"{self.out_prefix}_patch{self.patch_size}")
+
+    @property
+    def experiment_name(self) -> str:
+        """The experiment name with ``k<k>`` appended."""
+        return f"{self.experiment}k{self.patch_size}"
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> "CSCSettings":
+        """Build settings from the user inputs of ``CSC.py`` (header names)."""
+        def get(name, default=None):
+            value = config.get(name, default)
+            return default if value is None else value
+
+        pixel = config.get("PixelSize")
+        return cls(
+            model_path=Path(get("ModelName", "")),
+            predict_dir=Path(get("PredictPath", "")),
+            out_prefix=Path(get("ScorePath", "CSC_output")),
+            experiment=str(get("Experiment", "CSC")),
+            bands=int(get("Ndims", 4)),
+            patch_size=int(get("Kernel_size", 7)),
+            tile_size=int(get("size", 50)),
+            samples_per_class=int(get("CNNsamples", 500_000)),
+            whole_image=bool(int(get("WholeImage", 1))),
+            patience=int(get("Patience", 10)),
+            smallest_element=int(get("SmallestElement", 2)),
+            gac_glacier=bool(int(get("GACglacier", 1))),
+            dpi=int(get("OutDPI", 400)),
+            seed=int(get("Seed", 0)),
+            memory_budget_mb=int(get("MemoryBudgetMB", 1024)),
+            pixel_size=float(pixel) if pixel else None,
+            n_classes=int(config["NClasses"]) if config.get("NClasses") else None,
+            progress=bool(get("Progress", True)),
+        )
+
+
+@dataclass
+class CSCRun:
+    """Outcome of :func:`run_csc`: the output folder and one summary row per image."""
+
+    out_dir: Path
+    summary: pd.DataFrame
+
+    @property
+    def failed(self) -> pd.DataFrame:
+        """Rows of images that could not be classified."""
+        return self.summary[self.summary["Error"].fillna("") != ""]
+
+
+def check_settings(settings: CSCSettings, metadata) -> ClassScheme:
+    """Check the run's settings against each other and the model; return the class scheme."""
+    check_patch_size(settings.patch_size)
+    if settings.tile_size != metadata.tile_size:
+        raise ModelError(f"tile size {settings.tile_size} does not match the model "
+                         f"{settings.model_path.name}, trained on {metadata.tile_size} px tiles. "
+                         f"Use --tile-size {metadata.tile_size}.")
+    if settings.bands != metadata.bands:
+        raise ModelError(f"{settings.bands} bands asked (Ndims / --bands) but the model "
+                         f"{settings.model_path.name} was trained on {metadata.bands}. "
+                         f"Use --bands {metadata.bands}.")
+    if settings.n_classes is not None and settings.n_classes != metadata.n_classes:
+        raise ModelError(f"NClasses = {settings.n_classes} but the model "
+                         f"{settings.model_path.name} has {metadata.n_classes} classes. "
+                         "Leave NClasses empty to take it from the model.")
+    for name, value, low in (("CNNsamples", settings.samples_per_class, 1),
+                             ("Patience", settings.patience, 0),
+                             ("SmallestElement", settings.smallest_element, 0),
+                             ("OutDPI", settings.dpi, 10),
+                             ("MemoryBudgetMB", settings.memory_budget_mb, 64)):
+        if value < low:
+            raise ConfigError(f"{name} must be at least {low}, got {value}.")
+    # The metadata always hold a scheme consistent with the model's class count
+    # (ModelMetadata fills in the default scheme and checks the count).
+    return metadata.class_scheme()
+
+
+def run_csc(config: Mapping | CSCSettings, script: str = "CSC.py") -> CSCRun:
+    """Classify every input image of a folder with CSC; write per-image outputs and a summary.
+
+    Parameters
+    ----------
+    config : mapping or CSCSettings
+        The user inputs of ``CSC_Application/CSC.py`` (header names), or settings.
+    script : str
+        Recorded in ``run.json``.
+
+    Returns
+    -------
+    CSCRun
+        Output folder ``<ScorePath>_patch<k>`` and the summary (also ``summary.csv`` there).
+
+    Raises
+    ------
+    SeeIceError
+        For problems of the whole run (model missing or mismatched, bad settings, an empty
+        input folder). Problems of one image are logged and recorded in the summary instead.
+    """
+    from seeice.io.model_store import load_model  # TensorFlow is imported only when needed
+
+    settings = config if isinstance(config, CSCSettings) else CSCSettings.from_config(config)
+    check_patch_size(settings.patch_size)  # before the (slow) model load
+    model, metadata = load_model(settings.model_path)
+    scheme = check_settings(settings, metadata)
+    images = raster_io.list_images(settings.predict_dir)
+    if not images:
+        raise DataError(f"no input images in {settings.predict_dir} (GeoTIFF, PNG or JPEG; "
+                        "files starting with SCLS_, EDGE_ or VM_ are companions, not inputs).")
+    out_dir = settings.out_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    raw_config = dict(config) if not isinstance(config, CSCSettings) else {
+        k: (os.fspath(v) if isinstance(v, Path) else v) for k, v in vars(settings).items()}
+    save_run_config(out_dir, raw_config, script=script,
+                    extra={"model": metadata.to_dict(), "scheme": scheme.to_dict(),
+                           "experiment_name": settings.experiment_name,
+                           "images": [p.name for p in images]})
+    log.info("CSC of %d image(s) from %s with patch size %d -> %s", len(images),
+             settings.predict_dir, settings.patch_size, out_dir)
+
+    from seeice.pipeline.image_csc import classify_image
+
+    rows = []
+    for image_path in tqdm(images, desc="images", unit="image", disable=not settings.progress):
+        started = time.perf_counter()
+        try:
+            row = classify_image(image_path, model, metadata, scheme, settings)
+        except SeeIceError as exc:
+            log.warning("%s skipped: %s", image_path.name, exc)
+            row = {"Image": image_path.stem, "Error": str(exc)}
+        row["Seconds"] = round(time.perf_counter() - started, 2)
+        rows.append(row)
+        summary = pd.DataFrame(rows).reindex(columns=SUMMARY_COLUMNS)
+        write_csv(out_dir / "summary.csv", summary)  # after every image: a crash keeps the rest
+    run = CSCRun(out_dir=out_dir, summary=summary)
+    log.info("CSC finished: %d image(s) classified, %d failed. Summary: %s",
+             len(summary) - len(run.failed), len(run.failed), out_dir / "summary.csv")
+    return run

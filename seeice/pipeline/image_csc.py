@@ -1,0 +1,194 @@
+"""CSC of one image: phase one, per-image classifier, clean-up, front, scores and outputs.
+
+:func:`classify_image` runs DESIGN section 5 on one image and writes its outputs into the
+run's folder; :func:`seeice.pipeline.csc.run_csc` calls it for every image of a folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from seeice.io import raster as raster_io
+from seeice.io.atomic import write_csv, write_npy, write_npz
+from seeice.classes import ClassScheme
+from seeice.errors import DataError, FrontNotFoundError
+from seeice.pipeline.figure import csc_figure
+from seeice.phase2.filtering import mode_filter
+from seeice.fronts.detection import FrontParams, detect_front
+from seeice.phase2.inference import predict_image
+from seeice.normalise import normalise
+from seeice.phase2.patch_training import train_patch_model
+from seeice.phase2.sampling import sample_windows
+from seeice.phase2.tile_classification import classify_tiles
+from seeice.phase1.training import keras_verbosity
+from seeice.metrics.scoring import distance_stats, front_distances, score_classification, scored_pixels, weighted_f1
+from seeice.io.vector import write_front_gpkg
+
+log = logging.getLogger(__name__)
+
+
+class StageTimer:
+    """Seconds spent per named stage, for the run summary and the scene benchmark."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - started
+
+
+def output_paths(out_dir: Path, stem: str, experiment: str, georeferenced: bool) -> dict[str, Path]:
+    """Paths of one image's outputs (DESIGN 5.8-5.11 naming)."""
+    return {
+        "cnn_report": out_dir / f"CNN_{stem}_{experiment}.csv",
+        "csc_report": out_dir / f"CSC_{stem}_{experiment}.csv",
+        "scored": out_dir / f"OvPdat_{stem}_{experiment}.npz",
+        "distances": out_dir / f"{stem}_cfdistances.npy",
+        "figure": out_dir / f"CSC_{experiment}_{stem}.png",
+        "classes": raster_io.class_raster_path(out_dir, stem, georeferenced),
+        "front": out_dir / f"{stem}_front.gpkg",
+    }
+
+
+def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, settings,
+                   timer: StageTimer | None = None) -> dict:
+    """Run CSC on one image and write its outputs.
+
+    Parameters
+    ----------
+    image_path : pathlib.Path
+        The image (GeoTIFF, PNG or JPEG).
+    model : keras.Model
+        The phase-one tile CNN.
+    metadata : seeice.io.model_store.ModelMetadata
+        Its metadata (tile size, normalisation factor, ...).
+    scheme : ClassScheme
+        The class scheme of the model.
+    settings : seeice.pipeline.csc.CSCSettings
+        The run's settings.
+    timer : StageTimer, optional
+        Receives seconds per stage.
+
+    Returns
+    -------
+    dict
+        One summary row: Image, CNN_F1, CSC_F1, Front_found, Front_median_m, Front_mean_m,
+        Error, plus ``stages`` (seconds per stage).
+    """
+    timer = timer or StageTimer()
+    stem = image_path.stem
+    out_dir = settings.out_dir
+    with timer("read"):
+        image = raster_io.read_image(image_path, bands=settings.bands)
+        height, width = image.shape2d
+        k = settings.patch_size
+        if height < settings.tile_size or width < settings.tile_size:
+            raise DataError(f"{image_path.name} is {height} x {width} px, smaller than one "
+                            f"{settings.tile_size} px tile; it cannot be classified.")
+        companions = raster_io.find_companions(image_path)
+        labels = (raster_io.read_labels(companions.classes, (height, width), resize_to_shape=True)
+                  if companions.classes else None)
+        manual_front = (raster_io.read_labels(companions.edge, (height, width),
+                                              resize_to_shape=True) > 0
+                        if companions.edge else None)
+        valid = np.any(image.data != 0, axis=2)
+        if not valid.any():
+            raise DataError(f"{image_path.name} holds only nodata (all bands 0).")
+        pixels = normalise(image.data, metadata.norm_factor)
+    paths = output_paths(out_dir, stem, settings.experiment_name, image.is_georeferenced)
+
+    with timer("phase_one_tiles"):
+        cnn_classes = classify_tiles(model, pixels, settings.tile_size, valid=valid,
+                                     progress=settings.progress)
+    present = [c for c in range(1, scheme.n_classes + 1) if np.any(cnn_classes == c)]
+    if not present:
+        raise DataError(f"phase one labelled no tile of {image_path.name} (nodata everywhere?).")
+
+    with timer("sampling"):
+        samples, targets = sample_windows(pixels, cnn_classes, k, settings.samples_per_class,
+                                          settings.seed)
+    with timer("phase_two_training"):
+        patch_model, _ = train_patch_model(samples, targets, k, scheme.n_classes,
+                                           patience=settings.patience, seed=settings.seed,
+                                           verbose=keras_verbosity() if settings.progress else 0)
+    del samples, targets
+    with timer("inference"):
+        csc_classes = predict_image(patch_model, pixels, k, whole_image=settings.whole_image,
+                                    memory_budget_mb=settings.memory_budget_mb,
+                                    progress=settings.progress)
+    with timer("mode_filter"):
+        csc_classes = mode_filter(csc_classes, settings.smallest_element)
+        csc_classes[~valid] = 0
+
+    # ``scored`` is the final classification without the front line (what is validated);
+    # ``csc_classes`` carries the front as scheme.front_value (what is written and drawn).
+    front = None
+    front_error = ""
+    scored = csc_classes
+    with timer("front"):
+        if scheme.has_front:
+            try:
+                result = detect_front(csc_classes, scheme,
+                                      FrontParams(gac_glacier=settings.gac_glacier,
+                                                  **settings.front_params))
+                front, scored = result.front, result.classes_refined
+                csc_classes = result.classes_out
+            except FrontNotFoundError as exc:
+                front_error = str(exc)
+                log.warning("%s: no calving front: %s", stem, exc)
+
+    row = {"Image": stem, "CNN_F1": np.nan, "CSC_F1": np.nan, "Front_found": front is not None,
+           "Front_median_m": np.nan, "Front_mean_m": np.nan, "Error": ""}
+    pixel_size = image.pixel_size or settings.pixel_size
+    with timer("outputs"):
+        if labels is not None and np.any(labels > 0):
+            cnn_report = score_classification(labels, cnn_classes, scheme)
+            csc_report = score_classification(labels, scored, scheme)
+            write_csv(paths["cnn_report"], cnn_report)
+            write_csv(paths["csc_report"], csc_report)
+            truth_px, cnn_px, csc_px = scored_pixels(labels, cnn_classes, scored)
+            write_npz(paths["scored"], truth=truth_px, cnn=cnn_px, csc=csc_px)
+            row["CNN_F1"] = weighted_f1(cnn_report)
+            row["CSC_F1"] = weighted_f1(csc_report)
+        median = None
+        if front is not None and manual_front is not None and manual_front.any():
+            if pixel_size is None:
+                log.warning("%s is not georeferenced and no PixelSize was given: front "
+                            "distances are in pixels.", stem)
+            distances = front_distances(manual_front, front, pixel_size or 1.0)
+            write_npy(paths["distances"], distances)
+            stats = distance_stats(distances)
+            median = stats["median"]
+            row["Front_median_m"], row["Front_mean_m"] = stats["median"], stats["mean"]
+        raster_io.write_class_raster(paths["classes"], csc_classes, scheme, reference=image)
+        if front is not None and image.is_georeferenced:
+            write_front_gpkg(paths["front"], front, image.crs, image.transform,
+                             attributes={"image": stem})
+        csc_figure(paths["figure"], image.data, labels, manual_front, cnn_classes, csc_classes,
+                   scheme, image_name=stem, cnn_f1=row["CNN_F1"], csc_f1=row["CSC_F1"],
+                   front_median_m=median, dpi=settings.dpi)
+    row["Front_note"] = front_error
+    row["stages"] = dict(timer.seconds)
+    if not scheme.has_front:
+        front_text = "no front step (the scheme has no ocean and glacier classes)"
+    elif median is not None:
+        front_text = f"front median error {median:.1f} m"
+    else:
+        front_text = "front found" if front is not None else "front not found"
+    log.info("%s: CNN F1 %s, CSC F1 %s, %s", stem, _fmt(row["CNN_F1"]), _fmt(row["CSC_F1"]),
+             front_text)
+    return row
+
+
+def _fmt(value) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.3f}"

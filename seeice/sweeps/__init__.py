@@ -1,0 +1,1 @@
+"""Batch sweeps from a jobs CSV, run locally or on a Ray cluster."""
