@@ -21,7 +21,8 @@ PixelSize = 0.0                  # --pixel-size: metres per pixel of PNG rasters
 import logging
 from pathlib import Path
 
-from seeice.results.aggregate import calving_table, classification_table, valley_margin_table
+from seeice.results.margins import valley_margin_table
+from seeice.results.tables import calving_table, classification_table
 from seeice.io.atomic import write_csv
 from seeice.config.runner import run_script
 from seeice.config.inputs import save_run_config

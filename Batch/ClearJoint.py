@@ -15,7 +15,7 @@ DryRun = False          # --dry-run: list the files that would be removed, remov
 
 from pathlib import Path
 
-from seeice.results.aggregate import clear_joint
+from seeice.results.cleanup import clear_joint
 from seeice.config.runner import run_script
 from seeice.config.inputs import save_run_config
 

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from seeice.results.aggregate import (distance_stats, error_histogram, error_histogram_figure,
-                              run_front_distances)
+from seeice.metrics.distances import distance_stats, error_histogram
+from seeice.results.figures import error_histogram_figure
+from seeice.results.tables import run_front_distances
 from seeice.config.runner import run_script
 from seeice.config.inputs import save_run_config
 from seeice.errors import DataError, InputFileError

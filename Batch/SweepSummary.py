@@ -16,7 +16,8 @@ DPI = 150                        # --dpi: figure resolution
 import logging
 from pathlib import Path
 
-from seeice.results.aggregate import calving_table, classification_table, sweep_summary_figure
+from seeice.results.figures import sweep_summary_figure
+from seeice.results.tables import calving_table, classification_table
 from seeice.config.runner import run_script
 from seeice.config.inputs import save_run_config
 from seeice.errors import DataError

@@ -1,4 +1,4 @@
-"""Results aggregation over folders of CSC runs (seeice.results.aggregate and the Batch scripts).
+"""Results aggregation over folders of CSC runs (seeice.results and the Batch scripts).
 
 Every run folder here is written by hand, with known answers worked out in the comments.
 """
@@ -19,7 +19,12 @@ import pytest
 from rasterio.crs import CRS
 from rasterio.transform import Affine
 
-from seeice.results import aggregate as agg
+from seeice.metrics.distances import STATISTICS, distance_stats, error_histogram
+from seeice.results.cleanup import clear_joint
+from seeice.results.figures import error_histogram_figure, sweep_summary_figure
+from seeice.results.margins import margin_distances, valley_margin_table
+from seeice.results.runs import run_metadata
+from seeice.results.tables import CLASSIFICATION_COLUMNS, DISTANCE_COLUMNS, calving_table, classification_table, pool_labels
 from seeice.classes import GLACIER_SCHEME
 from seeice.errors import DataError, InputFileError
 from seeice.io.raster import write_raster
@@ -114,9 +119,9 @@ def rock_rasters(rock_class: int = 7, vm_col: int = 11, blob: bool = True):
 
 def test_classification_table_known_f1_and_metadata(tmp_path):
     known_run(tmp_path, config=helheim_config(), training={"joint": True})
-    table = agg.classification_table(tmp_path, subsample=None)
+    table = classification_table(tmp_path, subsample=None)
 
-    assert list(table.columns) == list(agg.CLASSIFICATION_COLUMNS)
+    assert list(table.columns) == list(CLASSIFICATION_COLUMNS)
     assert len(table) == 4
     by_key = {(int(r.CSC_Phase), r.F1_Class): r.F1 for r in table.itertuples()}
     assert by_key[(1, "All")] == pytest.approx(CNN_WEIGHTED)
@@ -132,7 +137,7 @@ def test_classification_table_known_f1_and_metadata(tmp_path):
 
 def test_pool_labels_drops_every_zero_label(tmp_path):
     run = known_run(tmp_path)
-    truth, cnn, csc = agg.pool_labels(run, subsample=None)
+    truth, cnn, csc = pool_labels(run, subsample=None)
     assert sorted(zip(truth, cnn, csc)) == sorted(zip(TRUTH, CNN, CSC))
     assert truth.dtype == np.uint8 and truth.min() > 0 and cnn.min() > 0 and csc.min() > 0
 
@@ -140,7 +145,7 @@ def test_pool_labels_drops_every_zero_label(tmp_path):
 def test_glacier_f1_uses_the_schemes_glacier_class(tmp_path):
     scheme = dict(GLACIER_SCHEME.to_dict(), glacier=1)
     known_run(tmp_path, config=helheim_config(), scheme=scheme)
-    table = agg.classification_table(tmp_path, subsample=0)
+    table = classification_table(tmp_path, subsample=0)
     glacier = table[table["F1_Class"] == "Glacier"].set_index("CSC_Phase")["F1"]
     # Class 1: CNN P=1, R=1/2 -> 2/3; CSC P=1/2, R=1 -> 2/3.
     assert glacier[1] == pytest.approx(2 / 3)
@@ -155,18 +160,18 @@ def test_subsample_is_seeded_and_caps_the_count(tmp_path):
     write_ovpdat(run, "img", "Xk3", *labels)
     n_nonzero = int(np.all(labels != 0, axis=0).sum())
 
-    a = agg.pool_labels(run, subsample=100, seed=1)
-    b = agg.pool_labels(run, subsample=100, seed=1)
-    c = agg.pool_labels(run, subsample=100, seed=2)
+    a = pool_labels(run, subsample=100, seed=1)
+    b = pool_labels(run, subsample=100, seed=1)
+    c = pool_labels(run, subsample=100, seed=2)
     assert len(a[0]) == 100
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
     assert not all(np.array_equal(x, y) for x, y in zip(a, c))
-    assert len(agg.pool_labels(run, subsample=None)[0]) == n_nonzero
-    assert len(agg.pool_labels(run, subsample=10 * n_nonzero)[0]) == n_nonzero
+    assert len(pool_labels(run, subsample=None)[0]) == n_nonzero
+    assert len(pool_labels(run, subsample=10 * n_nonzero)[0]) == n_nonzero
 
-    table = agg.classification_table(tmp_path, subsample=100, seed=1)
+    table = classification_table(tmp_path, subsample=100, seed=1)
     assert (table["N_Pixels"] == 100).all()
-    again = agg.classification_table(tmp_path, subsample=100, seed=1)
+    again = classification_table(tmp_path, subsample=100, seed=1)
     pd.testing.assert_frame_equal(table, again)
 
 
@@ -174,7 +179,7 @@ def test_four_rows_per_run_over_several_runs(tmp_path):
     known_run(tmp_path, "Hel_VGG16_50_RGBNIR_patch7", exp="Hk7")
     known_run(tmp_path, "Jak_VGG16_joint_75_RGB_patch3", exp="Jk3")
     (tmp_path / "notes").mkdir()  # a folder without results is not a run
-    table = agg.classification_table(tmp_path, subsample=None)
+    table = classification_table(tmp_path, subsample=None)
     assert table.groupby("Run").size().to_dict() == {"Hel_VGG16_50_RGBNIR_patch7": 4,
                                                      "Jak_VGG16_joint_75_RGB_patch3": 4}
     jak = table[table["Run"].str.startswith("Jak")].iloc[0]
@@ -196,7 +201,7 @@ def test_four_rows_per_run_over_several_runs(tmp_path):
 def test_folder_name_fallback(tmp_path, name, expected):
     run = tmp_path / name
     run.mkdir()
-    meta = agg.run_metadata(run)
+    meta = run_metadata(run)
     keys = ("patch_size", "tile_size", "bands", "cnn_training", "glacier", "validation")
     assert tuple(meta[k] for k in keys) == expected
 
@@ -204,8 +209,8 @@ def test_folder_name_fallback(tmp_path, name, expected):
 def test_unknown_fields_are_reported(tmp_path, caplog):
     run = tmp_path / "results_patch3"
     run.mkdir()
-    with caplog.at_level(logging.WARNING, logger="seeice.results.aggregate"):
-        meta = agg.run_metadata(run)
+    with caplog.at_level(logging.WARNING, logger="seeice"):
+        meta = run_metadata(run)
     assert meta["glacier"] is None and meta["validation"] == "Unknown" and meta["patch_size"] == 3
     assert "glacier" in caplog.text and "validation" in caplog.text
 
@@ -220,8 +225,8 @@ def test_run_json_fallbacks_glacier_from_predict_path_and_bands_from_model(tmp_p
     record["model"]["bands"] = 3
     record["model"]["tile_size"] = 100
     (run / "run.json").write_text(json.dumps(record))
-    with caplog.at_level(logging.WARNING, logger="seeice.results.aggregate"):
-        meta = agg.run_metadata(run)
+    with caplog.at_level(logging.WARNING, logger="seeice"):
+        meta = run_metadata(run)
     assert meta == {"patch_size": 5, "tile_size": 100, "bands": "RGB", "cnn_training": "Joint",
                     "glacier": "Kangerlussuaq", "validation": "Unknown"}
     assert "validation" in caplog.text
@@ -234,31 +239,31 @@ def test_validation_derived_from_training_images(tmp_path):
     config = helheim_config()
     del config["Validation"]
     write_run_json(run, config, training={"images": ["S2_2019_hel.tif"]})
-    assert agg.run_metadata(run)["validation"] == "Seen"
+    assert run_metadata(run)["validation"] == "Seen"
     write_run_json(run, config, training={"images": ["S2_2017_hel.tif"]})
-    assert agg.run_metadata(run)["validation"] == "Unseen"
+    assert run_metadata(run)["validation"] == "Unseen"
     write_run_json(run, dict(config, Validation="unseen"), training={"images": ["S2_2019_hel"]})
-    assert agg.run_metadata(run)["validation"] == "Unseen"  # the config key wins
+    assert run_metadata(run)["validation"] == "Unseen"  # the config key wins
 
 
 def test_bad_inputs_give_clear_errors(tmp_path):
     with pytest.raises(InputFileError, match="does not exist"):
-        agg.classification_table(tmp_path / "missing")
+        classification_table(tmp_path / "missing")
     with pytest.raises(DataError, match="no CSC runs"):
-        agg.classification_table(tmp_path)
+        classification_table(tmp_path)
     run = known_run(tmp_path)
     (run / "run.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(DataError, match="not valid JSON"):
-        agg.classification_table(tmp_path)
+        classification_table(tmp_path)
     (run / "run.json").unlink()
     np.savez(run / "OvPdat_imgC_HelS2k7.npz", truth=np.ones(3, np.uint8))
     with pytest.raises(DataError, match="lacks the array"):
-        agg.classification_table(tmp_path)
+        classification_table(tmp_path)
 
 
 def test_a_single_run_folder_can_be_given(tmp_path):
     run = known_run(tmp_path, "Hel_50_NIR_patch7")
-    table = agg.classification_table(run, subsample=None)
+    table = classification_table(run, subsample=None)
     assert len(table) == 4 and set(table["Run"]) == {"Hel_50_NIR_patch7"}
 
 
@@ -274,22 +279,22 @@ FRONT_STATS = {"Mode": 10.0, "Median": 12.0, "Mean": 15.0, "St.Dev": math.sqrt(6
 
 
 def test_distance_stats_known_values():
-    stats = agg.distance_stats(np.array(FRONT_A + FRONT_B))
+    stats = distance_stats(np.array(FRONT_A + FRONT_B))
     assert stats == pytest.approx({"mode": 10.0, "median": 12.0, "mean": 15.0,
                                    "std": math.sqrt(686 / 6)})
     # Ties between bins go to the smaller distance.
-    assert agg.distance_stats(np.array([20.0, 20.0, 40.0, 41.0]))["mode"] == 20.0
+    assert distance_stats(np.array([20.0, 20.0, 40.0, 41.0]))["mode"] == 20.0
     with pytest.raises(DataError):
-        agg.distance_stats(np.array([]))
+        distance_stats(np.array([]))
 
 
 def test_calving_table_pools_a_runs_front_distances(tmp_path):
     run = known_run(tmp_path, config=helheim_config(), training={"joint": False})
     np.save(run / "imgA_cfdistances.npy", np.array(FRONT_A))
     np.save(run / "imgB_cfdistances.npy", np.array(FRONT_B))
-    table = agg.calving_table(tmp_path)
-    assert list(table.columns) == list(agg.DISTANCE_COLUMNS)
-    assert list(table["Statistic"]) == list(agg.STATISTICS)
+    table = calving_table(tmp_path)
+    assert list(table.columns) == list(DISTANCE_COLUMNS)
+    assert list(table["Statistic"]) == list(STATISTICS)
     assert dict(zip(table["Statistic"], table["Error_m"])) == pytest.approx(FRONT_STATS)
     assert (table["Count"] == 6).all()
     row = table.iloc[0]
@@ -304,8 +309,8 @@ def test_error_over_1000m_is_warned(tmp_path, caplog):
         run.mkdir()
         np.save(run / "img1_cfdistances.npy", np.array([5.0, 1000.0]))
     np.save(bad / "img2_cfdistances.npy", np.array([5.0, 1500.0]))
-    with caplog.at_level(logging.WARNING, logger="seeice.results.aggregate"):
-        table = agg.calving_table(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="seeice"):
+        table = calving_table(tmp_path)
     warnings = [r.getMessage() for r in caplog.records if "catastrophic" in r.getMessage()]
     assert len(warnings) == 1
     assert "Jak_50_RGB_patch3" in warnings[0] and "img2" in warnings[0] and "1500" in warnings[0]
@@ -314,26 +319,26 @@ def test_error_over_1000m_is_warned(tmp_path, caplog):
 
 def test_error_histogram_bins_and_share():
     d = np.array([0.0, 5.0, 10.0, 99.9, 100.0, 250.0])
-    counts, edges, share = agg.error_histogram(d, bin_m=10)
+    counts, edges, share = error_histogram(d, bin_m=10)
     assert np.array_equal(edges, np.arange(27) * 10.0)  # 0..260: the last bin holds 250
     expected = np.zeros(26, int)
     expected[[0, 1, 9, 10, 25]] = [2, 1, 1, 1, 1]
     assert np.array_equal(counts, expected)
     assert share == pytest.approx(4 / 6)
     with pytest.raises(DataError):
-        agg.error_histogram(np.array([-1.0]))
+        error_histogram(np.array([-1.0]))
 
 
 def test_margin_distances_known_shift():
     classes, margin = rock_rasters(vm_col=11)
-    d = agg.margin_distances(classes, margin, pixel_size=10.0)
+    d = margin_distances(classes, margin, pixel_size=10.0)
     assert d.shape == (150,) and np.allclose(d, 20.0)
     classes, margin = rock_rasters(vm_col=5)
-    assert np.allclose(agg.margin_distances(classes, margin, 10.0), 40.0)
+    assert np.allclose(margin_distances(classes, margin, 10.0), 40.0)
     # Without the 100-vertex filter the blob would count: its left edge (column 11.5) is
     # rasterised onto the margin column itself.
     classes, margin = rock_rasters(vm_col=11)
-    assert agg.margin_distances(classes, margin, 10.0, min_vertices=0).min() == 0.0
+    assert margin_distances(classes, margin, 10.0, min_vertices=0).min() == 0.0
 
 
 def test_valley_margin_table_from_geotiffs(tmp_path, caplog):
@@ -348,8 +353,8 @@ def test_valley_margin_table_from_geotiffs(tmp_path, caplog):
     write_geotiff(vm_dir / "VM_imgB.tif", margin)
     write_geotiff(run / "imgC_classified.tif", classes)  # no VM raster: skipped with a warning
 
-    with caplog.at_level(logging.WARNING, logger="seeice.results.aggregate"):
-        table = agg.valley_margin_table(runs, vm_dir)
+    with caplog.at_level(logging.WARNING, logger="seeice"):
+        table = valley_margin_table(runs, vm_dir)
     assert "VM_imgC" in caplog.text
     # Pooled: 150 x 20 m and 150 x 40 m -> mode 20 (tie, the smaller), median 30, mean 30,
     # st.dev 10.
@@ -359,7 +364,7 @@ def test_valley_margin_table_from_geotiffs(tmp_path, caplog):
 
     # The scheme's rock roles choose the rock classes: with rock = [7] only, image B has none.
     write_run_json(run, helheim_config(), scheme=dict(GLACIER_SCHEME.to_dict(), rock=[7]))
-    table = agg.valley_margin_table(runs, vm_dir)
+    table = valley_margin_table(runs, vm_dir)
     assert dict(zip(table["Statistic"], table["Error_m"]))["Mean"] == pytest.approx(20.0)
     assert (table["Count"] == 150).all()
 
@@ -411,11 +416,11 @@ def test_clear_joint_removes_exactly_the_joint_images_in_joint_runs(joint_setup)
                 | per_image(by_name, "img1", "Jak_k3") | per_image(by_name, "img2", "Jak_k3"))
     before = {p for p in runs.rglob("*") if p.is_file()}
 
-    listed = agg.clear_joint(runs, joint, dry_run=True)
+    listed = clear_joint(runs, joint, dry_run=True)
     assert set(listed) == expected
     assert {p for p in runs.rglob("*") if p.is_file()} == before  # dry run removes nothing
 
-    removed = agg.clear_joint(runs, joint)
+    removed = clear_joint(runs, joint)
     assert set(removed) == expected
     after = {p for p in runs.rglob("*") if p.is_file()}
     assert after == before - expected
@@ -430,9 +435,9 @@ def test_clear_joint_needs_images(tmp_path, joint_setup):
     runs = joint_setup[0]
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match="holds no images"):
-        agg.clear_joint(runs, tmp_path / "empty")
+        clear_joint(runs, tmp_path / "empty")
     with pytest.raises(InputFileError):
-        agg.clear_joint(runs, tmp_path / "absent")
+        clear_joint(runs, tmp_path / "absent")
 
 
 # --------------------------------------------------------------------------------------------
@@ -448,12 +453,12 @@ def test_figures_are_written_atomically(tmp_path):
                               ("Jak_75_NIR_patch7", 7, 75)):
         run = known_run(tmp_path / "runs", name, exp=f"Xk{patch}")
         np.save(run / "imgA_cfdistances.npy", np.array(FRONT_A) * patch)
-    classes = agg.classification_table(tmp_path / "runs", subsample=None)
-    fronts = agg.calving_table(tmp_path / "runs")
-    out = agg.sweep_summary_figure(classes, fronts, tmp_path / "fig" / "summary.png")
+    classes = classification_table(tmp_path / "runs", subsample=None)
+    fronts = calving_table(tmp_path / "runs")
+    out = sweep_summary_figure(classes, fronts, tmp_path / "fig" / "summary.png")
     assert is_png(out)
-    assert is_png(agg.sweep_summary_figure(classes, None, tmp_path / "nofront.png"))
-    assert is_png(agg.error_histogram_figure(np.array(FRONT_A + FRONT_B), tmp_path / "h.png"))
+    assert is_png(sweep_summary_figure(classes, None, tmp_path / "nofront.png"))
+    assert is_png(error_histogram_figure(np.array(FRONT_A + FRONT_B), tmp_path / "h.png"))
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["h.png", "nofront.png"]
 
 

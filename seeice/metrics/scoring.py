@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage as ndi
 
-from seeice.results.aggregate import DEFAULT_BIN_M
-from seeice.results.aggregate import distance_stats as _distance_stats
 from seeice.classes import ClassScheme
 from seeice.errors import DataError, FrontNotFoundError, RasterError
+from seeice.metrics.distances import DEFAULT_BIN_M
+from seeice.metrics.distances import distance_stats as _distance_stats
 from seeice.metrics.reports import classification_report_frame
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,111 @@
+"""Statistics of front and margin distances in metres: mode, median, mean, standard deviation, histograms.
+
+Statistics of a set of distances (:func:`distance_stats`): mode, median, mean and standard
+deviation (population, ``ddof=0``). The mode is taken of the distances rounded to the
+nearest multiple of 10 m (bins of 10 m centred on 0, 10, 20, ... m), so that with 10 m
+pixels an exact hit counts as 0 m and the answer is a multiple of 10 m.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from seeice.errors import ConfigError, DataError
+
+log = logging.getLogger(__name__)
+
+#: Statistics of a set of distances, in table order.
+STATISTICS = ("Mode", "Median", "Mean", "St.Dev")
+DEFAULT_BIN_M = 10.0
+CATASTROPHIC_ERROR_M = 1000.0
+
+
+def distance_stats(distances: np.ndarray, bin_m: float = DEFAULT_BIN_M) -> dict:
+    """Mode, median, mean and standard deviation of distances in metres.
+
+    Parameters
+    ----------
+    distances : numpy.ndarray
+        Shape (n,), metres, n > 0.
+    bin_m : float
+        The mode is the most frequent value of the distances rounded to the nearest multiple of
+        ``bin_m`` (ties: the smallest).
+
+    Returns
+    -------
+    dict
+        ``mode``, ``median``, ``mean``, ``std`` (population standard deviation), floats.
+    """
+    d = np.asarray(distances, dtype=np.float64).ravel()
+    if d.size == 0:
+        raise DataError("no distances to summarise.")
+    binned = np.rint(d / bin_m).astype(np.int64)
+    values, counts = np.unique(binned, return_counts=True)
+    return {"mode": float(values[np.argmax(counts)] * bin_m), "median": float(np.median(d)),
+            "mean": float(np.mean(d)), "std": float(np.std(d))}
+
+
+def _check_distances(d: np.ndarray, source: str) -> np.ndarray:
+    d = np.asarray(d, dtype=np.float64).ravel()
+    if d.size and (not np.all(np.isfinite(d)) or d.min() < 0):
+        raise DataError(f"{source} holds negative, NaN or infinite distances; distances are "
+                        "metres >= 0. Re-run the CSC for this image.")
+    return d
+
+
+def load_distances(path: str | os.PathLike) -> np.ndarray:
+    """Read one ``<stem>_cfdistances.npy``: shape (m,), float64 metres."""
+    path = Path(path)
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path} cannot be read as an .npy array ({exc}). Delete it and re-run "
+                        "the CSC for this image.") from None
+    return _check_distances(data, path.name)
+
+
+def warn_catastrophic(distances: np.ndarray, source: str,
+                      limit_m: float = CATASTROPHIC_ERROR_M) -> bool:
+    """Log a warning when any distance exceeds ``limit_m`` (1000 m); return whether it did."""
+    d = np.asarray(distances)
+    if d.size and float(d.max()) > limit_m:
+        log.warning("%s: catastrophic error, largest distance %.0f m (over %.0f m); check "
+                    "its front.", source, float(d.max()), limit_m)
+        return True
+    return False
+
+
+def error_histogram(distances: np.ndarray, bin_m: float = DEFAULT_BIN_M
+                    ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Histogram of distances in bins of ``bin_m`` metres from 0, and the share under 100 m.
+
+    Parameters
+    ----------
+    distances : numpy.ndarray
+        Shape (n,), metres >= 0, n > 0.
+    bin_m : float
+        Bin width (10 m).
+
+    Returns
+    -------
+    counts : numpy.ndarray
+        Shape (k,), int; bin i holds ``i * bin_m <= d < (i + 1) * bin_m``.
+    edges : numpy.ndarray
+        Shape (k + 1,): 0, bin_m, ..., k * bin_m, with k * bin_m > max(d).
+    share_under_100m : float
+        Fraction (0..1) of distances below 100 m.
+    """
+    if bin_m <= 0:
+        raise ConfigError(f"the histogram bin width must be positive, got {bin_m}.")
+    d = _check_distances(distances, "the distances")
+    if d.size == 0:
+        raise DataError("no distances to draw a histogram of.")
+    n_bins = int(np.floor(d.max() / bin_m)) + 1
+    edges = np.arange(n_bins + 1, dtype=np.float64) * bin_m
+    counts = np.bincount(np.minimum((d // bin_m).astype(np.int64), n_bins - 1),
+                         minlength=n_bins)
+    return counts, edges, float(np.mean(d < 100.0))

@@ -1,0 +1,142 @@
+"""Joint-run clean-up: remove the results of images used in joint fine-tuning, so validation stays out of sample."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from seeice.errors import DataError
+from seeice.io.atomic import write_csv
+from seeice.io.raster import list_images
+from seeice.results.runs import (
+    _section,
+    find_runs,
+    log,
+    read_run_record,
+    run_experiment,
+    run_metadata,
+)
+
+
+def image_result_files(run_dir: str | os.PathLike, stem: str, experiment: str | None
+                       ) -> list[Path]:
+    """The per-image result files of ``stem`` in a run folder.
+
+    With the experiment known, exactly: ``OvPdat_<stem>_<exp>.npz``, ``CNN_<stem>_<exp>.csv``,
+    ``CSC_<stem>_<exp>.csv``, the figure ``CSC_<exp>_<stem>.png``, ``<stem>_cfdistances.npy``,
+    the front ``<stem>_front.gpkg`` and ``<stem>_classified.tif/.tiff/.png`` (with GDAL
+    ``.aux.xml`` side files). Without it, every file whose name holds ``<stem>`` between
+    ``_`` or the name's start and ``_``, ``.`` or its end (which can also catch an image whose
+    stem ends in ``_<stem>``), except ``run.json`` and ``summary.csv``.
+    """
+    run_dir = Path(run_dir)
+    files = [p for p in run_dir.iterdir() if p.is_file()]
+    if experiment is None:
+        bounded = re.compile(rf"(?:^|_){re.escape(stem)}(?=[_.]|$)")
+        return sorted(p for p in files if p.name not in ("run.json", "summary.csv")
+                      and bounded.search(p.name))
+    exact = {f"OvPdat_{stem}_{experiment}.npz", f"CNN_{stem}_{experiment}.csv",
+             f"CSC_{stem}_{experiment}.csv", f"CSC_{experiment}_{stem}.png",
+             f"{stem}_cfdistances.npy", f"{stem}_front.gpkg"}
+    exact |= {f"{stem}_classified{ext}" for ext in (".tif", ".tiff", ".png")}
+    exact |= {name + ".aux.xml" for name in list(exact)}
+    return sorted(p for p in files if p.name in exact)
+
+
+def clear_joint(runs_dir: str | os.PathLike, joint_images_dir: str | os.PathLike | None,
+                dry_run: bool = False) -> list[Path]:
+    """Remove from joint-training runs the results of the images used in joint fine-tuning.
+
+    So that validation stays out of sample: a CNN fine-tuned jointly on some images must not
+    be scored on them.
+
+    Parameters
+    ----------
+    runs_dir : path-like
+        Folder of run folders (or one run folder). Only runs whose metadata say
+        ``cnn_training == "Joint"`` are touched.
+    joint_images_dir : path-like or None
+        Folder of the images used in joint fine-tuning (their stems, via
+        :func:`seeice.io.raster.list_images`). None: each run's own list, the model's
+        ``training.fine_tuned_on`` in run.json.
+    dry_run : bool
+        List what would be removed, remove nothing.
+
+    The rows of those images are also dropped from each run's ``summary.csv`` (rows with a
+    cell that names the image: its stem, file name or path).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files removed (or, in a dry run, that would be removed), sorted.
+    """
+    stems = None
+    if joint_images_dir not in (None, ""):
+        stems = sorted({p.stem for p in list_images(joint_images_dir)})
+        if not stems:
+            raise DataError(f"{joint_images_dir} holds no images. Give the folder of the images "
+                            "used in joint fine-tuning (SCLS_ companions are ignored).")
+    removed = []
+    joint_runs = 0
+    for run in find_runs(runs_dir):
+        record = read_run_record(run)
+        if run_metadata(run, record)["cnn_training"] != "Joint":
+            continue
+        joint_runs += 1
+        run_stems = stems
+        if run_stems is None:
+            listed = _section(_section(record, "model"), "training").get("fine_tuned_on") or []
+            run_stems = sorted({Path(str(s)).stem for s in listed})
+            if not run_stems:
+                log.warning("run %s: run.json names no fine-tuning images (model training "
+                            "'fine_tuned_on'); give --joint-images.", run.name)
+                continue
+        experiment = run_experiment(run, record)
+        if experiment is None:
+            log.warning("run %s: experiment name unknown; matching files by image name only.",
+                        run.name)
+        files = sorted({f for stem in run_stems
+                        for f in image_result_files(run, stem, experiment)})
+        for f in files:
+            if dry_run:
+                log.info("would remove %s", f)
+            else:
+                f.unlink()
+                log.info("removed %s", f)
+        removed += files
+        _drop_summary_rows(run / "summary.csv", run_stems, dry_run)
+    if joint_runs == 0:
+        log.warning("no joint-training run in %s; nothing to remove.", runs_dir)
+    log.info("%s %d file(s) from %d joint-training run(s).",
+             "would remove" if dry_run else "removed", len(removed), joint_runs)
+    return sorted(removed)
+
+
+def _drop_summary_rows(path: Path, stems: Sequence[str], dry_run: bool) -> int:
+    """Drop from a run's ``summary.csv`` the rows of ``stems`` (a cell naming the image)."""
+    if not path.is_file():
+        return 0
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+        log.warning("%s cannot be read as CSV; left unchanged.", path)
+        return 0
+    wanted = set(stems)
+
+    def names_image(cell: str) -> bool:
+        return cell in wanted or Path(cell).stem in wanted or Path(cell).name in wanted
+
+    hit = table.apply(lambda row: any(names_image(str(c)) for c in row), axis=1) \
+        if len(table) else pd.Series([], dtype=bool)
+    n = int(hit.sum())
+    if n:
+        if dry_run:
+            log.info("would drop %d row(s) from %s", n, path)
+        else:
+            write_csv(path, table[~hit])
+            log.info("dropped %d row(s) from %s", n, path)
+    return n

@@ -1,0 +1,383 @@
+"""Run discovery and description: which folders are CSC runs, and what each run was (DESIGN section 6).
+
+A *run* is one output folder of the CNN-supervised classification, ``<OutFolder>_patch<k>/``.
+It holds, per image ``<stem>`` and experiment ``<exp>`` (the experiment name with ``k<k>``
+appended):
+
+* ``OvPdat_<stem>_<exp>.npz``: arrays ``truth``, ``cnn``, ``csc``, shape (n,), uint8, the
+  labels of the scored pixels;
+* ``CNN_<stem>_<exp>.csv`` and ``CSC_<stem>_<exp>.csv``: the classification reports;
+* ``<stem>_cfdistances.npy``: shape (m,), the distance in metres from each manual front
+  pixel to the nearest predicted front pixel;
+* ``<stem>_classified.tif``: the class raster (front = NClasses + 1);
+* ``CSC_<exp>_<stem>.png``: the 4-part figure;
+* ``run.json``: the resolved inputs (``config``), the model metadata (``model``) and the
+  class scheme (``scheme``).
+
+The run's description (patch size, tile size, bands, CNN training, glacier, validation)
+comes from ``run.json``; for runs made elsewhere, from the published folder naming (see
+:func:`run_metadata`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pandas as pd
+
+from seeice.classes import GLACIER_SCHEME, ClassScheme, scheme_from_dict
+from seeice.errors import ConfigError, DataError, InputFileError
+
+log = logging.getLogger(__name__)
+
+
+#: Metadata columns shared by every table, in order.
+METADATA_COLUMNS = ("Patch_Size", "Tile_Size", "Bands", "CNN_Training", "Glacier", "Validation")
+#: Glacier name tokens of the published folder naming.
+GLACIER_TOKENS = {"hel": "Helheim", "jak": "Jakobshavn", "sto": "Store"}
+#: Published convention for runs without run.json: phase one was trained on Helheim.
+PUBLISHED_VALIDATION = {"Helheim": "Seen", "Jakobshavn": "Unseen", "Store": "Unseen"}
+_OVPDAT = "OvPdat_*.npz"
+_CFDIST = "*_cfdistances.npy"
+_CLASSIFIED = ("*_classified.tif", "*_classified.tiff", "*_classified.png")
+_RESULT_PATTERNS = (_OVPDAT, _CFDIST, *_CLASSIFIED, "CNN_*.csv", "CSC_*.csv")
+_IMAGE_LIST_KEYS = ("images", "training_images", "train_images", "image_stems")
+_PATCH_KEYS = ("Kernel_size", "PatchSize", "patch_size")
+_TILE_KEYS = ("size", "TileSize", "tile_size")
+_BANDS_KEYS = ("Ndims", "Dims", "bands")
+_PREDICT_KEYS = ("PredictPath", "DataSource", "predict_dir")
+
+
+def _has(folder: Path, patterns: Iterable[str]) -> bool:
+    return any(next(folder.glob(p), None) is not None for p in patterns)
+
+
+def find_runs(runs_dir: str | os.PathLike, patterns: Sequence[str] = _RESULT_PATTERNS,
+              what: str = "CSC result files") -> list[Path]:
+    """Run folders in ``runs_dir``: its sub-folders (depth 1) holding result files.
+
+    ``runs_dir`` itself counts as a run when it holds result files directly, so that a single
+    run folder can be given too.
+
+    Parameters
+    ----------
+    runs_dir : path-like
+        Folder of run folders (``<OutFolder>_patch<k>/``).
+    patterns : sequence of str
+        Glob patterns of the files that make a folder a run (``OvPdat_*.npz`` for the
+        classification table, ``*_cfdistances.npy`` for the front table, ...).
+    what : str
+        Description of those files, for the error message.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Sorted by folder name.
+
+    Raises
+    ------
+    InputFileError
+        ``runs_dir`` does not exist.
+    DataError
+        No run folder was found.
+    """
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        raise InputFileError(f"runs folder {runs_dir} does not exist. Give the folder that holds "
+                             "one sub-folder per CSC run (<OutFolder>_patch<k>).")
+    runs = [runs_dir] if _has(runs_dir, patterns) else []
+    runs += sorted((d for d in runs_dir.iterdir()
+                    if d.is_dir() and not d.name.startswith(".") and _has(d, patterns)),
+                   key=lambda d: d.name)
+    if not runs:
+        raise DataError(f"no CSC runs found in {runs_dir}: no sub-folder holds {what} "
+                        f"({', '.join(patterns)}). Give the folder that holds the run folders "
+                        "(<OutFolder>_patch<k>) written by CSC_Application.")
+    return runs
+
+
+def read_run_record(run_dir: str | os.PathLike) -> dict | None:
+    """The run's ``run.json`` as a dict, or None when the run has none.
+
+    Raises
+    ------
+    DataError
+        ``run.json`` exists but is not a JSON object.
+    """
+    path = Path(run_dir) / "run.json"
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path} is not valid JSON ({exc}). Repair it, or delete it so that the "
+                        "run is described from its folder name.") from None
+    if not isinstance(record, dict):
+        raise DataError(f"{path} must hold a JSON object with 'config', 'model' and 'scheme'.")
+    return record
+
+
+def _section(record: dict | None, key: str) -> dict:
+    value = (record or {}).get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _first(mapping: dict, *keys):
+    for key in keys:
+        if mapping.get(key) not in (None, ""):
+            return mapping[key]
+    return None
+
+
+def _as_int(value) -> int | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() else None
+
+
+def _bands_label(count) -> str | None:
+    if isinstance(count, (list, tuple)):
+        count = len(count)
+    count = _as_int(count)
+    if count is None:
+        return None
+    return "NIR_RGB" if count == 4 else "RGB"
+
+
+def _glacier_token(text: str) -> str | None:
+    """Glacier of the published naming: Hel/Jak/Sto at the start of a name token."""
+    match = re.search(r"(?:^|[_\-\s./\\])(hel|jak|sto)", text, flags=re.IGNORECASE)
+    return GLACIER_TOKENS[match.group(1).lower()] if match else None
+
+
+def _validation_token(name: str) -> str | None:
+    tokens = {t.lower() for t in re.split(r"[_\-\s.]+", name)}
+    if "unseen" in tokens:
+        return "Unseen"
+    if "seen" in tokens:
+        return "Seen"
+    return None
+
+
+def _normalise_validation(value) -> str | None:
+    text = str(value).strip().lower()
+    if text in {"seen", "unseen"}:
+        return text.capitalize()
+    return str(value) if value not in (None, "") else None
+
+
+def parse_run_name(name: str) -> dict:
+    """Describe a run from its folder name (the published naming).
+
+    Read: the glacier from a name token starting with Hel, Jak or Sto (Helheim, Jakobshavn,
+    Store); the patch size from the last ``patch<k>`` (else ``_k<k>``); the tile size from the
+    first all-digit token (``_50_``, ``_75_``, ``_100_``); ``NIR`` anywhere (any case) gives
+    NIR_RGB, else RGB; ``joint`` anywhere gives Joint, else Single; validation from a token
+    ``seen``/``unseen``, else the published convention (phase one trained on Helheim: Helheim
+    Seen, Jakobshavn and Store Unseen), else "Unknown".
+
+    Examples
+    --------
+    >>> parse_run_name("Jak_VGG16_joint_50_RGBNIR_fp16_patch7")["patch_size"]
+    7
+    """
+    patches = re.findall(r"patch(\d+)", name, flags=re.IGNORECASE)
+    if patches:
+        patch = int(patches[-1])
+    else:
+        ks = re.findall(r"(?:^|_)k(\d+)(?=_|$)", name)
+        patch = int(ks[-1]) if ks else None
+    tokens = re.split(r"[_\-\s]+", name)
+    digits = [int(t) for t in tokens if t.isdigit() and 2 <= len(t) <= 4]
+    glacier = _glacier_token(name)
+    validation = _validation_token(name) or PUBLISHED_VALIDATION.get(glacier) or "Unknown"
+    return {"patch_size": patch,
+            "tile_size": digits[0] if digits else None,
+            "bands": "NIR_RGB" if "nir" in name.lower() else "RGB",
+            "cnn_training": "Joint" if "joint" in name.lower() else "Single",
+            "glacier": glacier,
+            "validation": validation}
+
+
+def run_experiment(run_dir: str | os.PathLike, record: dict | None = None) -> str | None:
+    """The experiment name used in the run's file names (with ``k<k>`` appended), or None.
+
+    Taken from run.json (``experiment_name``; else config ``Experiment``, with or without the
+    ``k<k>`` suffix, whichever names existing files) or, without run.json, inferred from the
+    file names of images whose stem is known from ``<stem>_classified.*`` or
+    ``<stem>_cfdistances.npy``.
+    """
+    run_dir = Path(run_dir)
+    record = read_run_record(run_dir) if record is None else record
+    names = [p.name for p in run_dir.iterdir() if p.is_file()]
+    config = _section(record, "config")
+    exp = _first(config, "Experiment", "experiment")
+    if (record or {}).get("experiment_name"):
+        return str(record["experiment_name"])
+    if exp:
+        patch = _as_int(_first(config, *_PATCH_KEYS))
+        candidates = [str(exp)]
+        if patch is not None:
+            candidates += [f"{exp}k{patch}", f"{exp}_k{patch}"]
+        for candidate in candidates:
+            if any(n.endswith((f"_{candidate}.npz", f"_{candidate}.csv"))
+                   or (n.startswith(f"CSC_{candidate}_") and n.endswith(".png")) for n in names):
+                return candidate
+    stems = set(_known_stems(run_dir))
+    found: dict[str, int] = {}
+    for name in names:
+        for prefix, suffix in (("OvPdat_", ".npz"), ("CNN_", ".csv"), ("CSC_", ".csv")):
+            if name.startswith(prefix) and name.endswith(suffix):
+                core = name[len(prefix):-len(suffix)]
+                owners = [s for s in stems if core.startswith(s + "_")]
+                if owners:
+                    exp_name = core[len(max(owners, key=len)) + 1:]
+                    found[exp_name] = found.get(exp_name, 0) + 1
+    return max(found, key=found.get) if found else None
+
+
+def _known_stems(run_dir: Path) -> list[str]:
+    """Image stems named exactly by ``<stem>_classified.*`` and ``<stem>_cfdistances.npy``."""
+    stems = set()
+    for pattern in (*_CLASSIFIED, _CFDIST):
+        tail = pattern[1:]
+        stems.update(p.name[:-len(tail)] for p in run_dir.glob(pattern))
+    return sorted(stems)
+
+
+def run_images(run_dir: str | os.PathLike, record: dict | None = None) -> list[str]:
+    """Stems of the images of a run (sorted): those listed in run.json (``images``) and those
+    named by its result files."""
+    run_dir = Path(run_dir)
+    record = read_run_record(run_dir) if record is None else record
+    stems = set(_known_stems(run_dir))
+    listed = (record or {}).get("images")
+    if isinstance(listed, list):
+        stems.update(Path(str(name)).stem for name in listed)
+    exp = run_experiment(run_dir, record)
+    if exp:
+        tail = f"_{exp}.npz"
+        stems.update(p.name[len("OvPdat_"):-len(tail)] for p in run_dir.glob(_OVPDAT)
+                     if p.name.endswith(tail))
+    return sorted(stems)
+
+
+def run_scheme(run_dir: str | os.PathLike, record: dict | None = None) -> ClassScheme:
+    """The class scheme of a run: run.json ``scheme``, else the model's, else the glacier one."""
+    record = read_run_record(run_dir) if record is None else record
+    data = _section(record, "scheme") or _section(_section(record, "model"), "scheme")
+    if not data:
+        return GLACIER_SCHEME
+    try:
+        return scheme_from_dict(data, source=f"{Path(run_dir) / 'run.json'} scheme")
+    except (ConfigError, ValueError, TypeError) as exc:
+        raise DataError(f"{Path(run_dir) / 'run.json'}: the class scheme cannot be read ({exc}).") \
+            from None
+
+
+def run_metadata(run_dir: str | os.PathLike, record: dict | None = None) -> dict:
+    """Describe a run: patch size, tile size, bands, CNN training, glacier and validation.
+
+    Each field comes from ``run.json`` when it says so, else from the folder name
+    (:func:`parse_run_name`, the published naming, for runs made elsewhere):
+
+    * ``patch_size``: config ``Kernel_size`` (or ``PatchSize``, ``patch_size``);
+    * ``tile_size``: config ``size`` (or ``TileSize``, ``tile_size``), else the model's
+      ``tile_size``;
+    * ``bands``: the model's ``bands`` (else config ``Ndims``): 4 gives "NIR_RGB", else "RGB";
+    * ``cnn_training``: "Joint" when the model's ``training`` has ``joint: true`` or records a
+      fine-tuning (``fine_tuned_from``, ``fine_tuned_on``), "Single" for ``joint: false``,
+      else from the folder name (``joint`` in it);
+    * ``glacier``: config ``Glacier``, else a Hel/Jak/Sto token of the folder name or of
+      ``PredictPath``, else the name of the ``PredictPath`` folder;
+    * ``validation`` ("Seen"/"Unseen"): config ``Validation``; else, when the model's
+      ``training`` lists the glaciers it was trained on (``glaciers``), Seen for those; else,
+      when it lists its training images (``images``), Seen when the run scored one of them;
+      else a ``seen``/``unseen`` token of the folder name; else "Unknown" (with a warning; set
+      ``Validation`` in the CSC inputs). Without run.json the published convention applies
+      (Helheim Seen, Jakobshavn and Store Unseen).
+
+    Parameters
+    ----------
+    run_dir : path-like
+        The run folder.
+    record : dict, optional
+        Its run.json content, when already read.
+
+    Returns
+    -------
+    dict
+        Keys ``patch_size`` (int or None), ``tile_size`` (int or None), ``bands``,
+        ``cnn_training``, ``glacier`` (str or None), ``validation``.
+    """
+    run_dir = Path(run_dir)
+    record = read_run_record(run_dir) if record is None else record
+    from_name = parse_run_name(run_dir.name)
+    if record is None:
+        meta = from_name
+    else:
+        config = _section(record, "config")
+        model = _section(record, "model")
+        training = _section(model, "training")
+        patch = _as_int(_first(config, *_PATCH_KEYS))
+        tile = _as_int(_first(config, *_TILE_KEYS)) \
+            or _as_int(model.get("tile_size"))
+        bands = _bands_label(_first(model, "bands")) or _bands_label(_first(config, *_BANDS_KEYS))
+        if "joint" in training:
+            cnn_training = "Joint" if training.get("joint") else "Single"
+        elif training.get("fine_tuned_from") or training.get("fine_tuned_on"):
+            cnn_training = "Joint"
+        else:
+            cnn_training = from_name["cnn_training"]
+        predict = str(_first(config, *_PREDICT_KEYS) or "")
+        glacier = _first(config, "Glacier")
+        glacier = (str(glacier) if glacier is not None else None) or _glacier_token(run_dir.name) \
+            or (_glacier_token(predict) if predict else None) \
+            or (Path(predict).name if predict else None)
+        validation = _normalise_validation(_first(config, "Validation"))
+        if validation is None and isinstance(training.get("glaciers"), list) and glacier:
+            seen = {str(g).lower() for g in training["glaciers"]}
+            validation = "Seen" if glacier.lower() in seen else "Unseen"
+        if validation is None:
+            listed = next((training[k] for k in _IMAGE_LIST_KEYS
+                           if isinstance(training.get(k), list)), None)
+            if listed is not None:
+                trained = {Path(str(s)).stem for s in listed}
+                validation = "Seen" if trained & set(run_images(run_dir, record)) else "Unseen"
+        if validation is None:
+            validation = _validation_token(run_dir.name)
+        meta = {"patch_size": patch if patch is not None else from_name["patch_size"],
+                "tile_size": tile if tile is not None else from_name["tile_size"],
+                "bands": bands or from_name["bands"],
+                "cnn_training": cnn_training,
+                "glacier": glacier,
+                "validation": validation or "Unknown"}
+    missing = [k for k, v in meta.items() if v is None or v == "Unknown"]
+    if missing:
+        log.warning("run %s: %s unknown (not in run.json nor in the folder name). Set them in the "
+                    "CSC inputs (for validation: Validation = Seen/Unseen) or name the folder "
+                    "like Hel_VGG16_50_RGBNIR_patch7.", run_dir.name, ", ".join(missing))
+    return meta
+
+
+def _metadata_columns(meta: dict) -> dict:
+    return {"Patch_Size": meta["patch_size"], "Tile_Size": meta["tile_size"],
+            "Bands": meta["bands"], "CNN_Training": meta["cnn_training"],
+            "Glacier": meta["glacier"], "Validation": meta["validation"]}
+
+
+def _typed(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    frame = frame.reindex(columns=list(columns))
+    for column in ("Patch_Size", "Tile_Size", "CSC_Phase", "N_Pixels", "Count"):
+        if column in frame:
+            frame[column] = frame[column].astype("Int64")
+    return frame
+
+

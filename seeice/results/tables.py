@@ -1,0 +1,230 @@
+"""Results tables over a folder of runs: pooled F1 of both phases and front-distance statistics (DESIGN section 6).
+
+One row per run and statistic; the run's description columns come from
+:func:`seeice.results.runs.run_metadata`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from seeice.errors import ConfigError, DataError
+from seeice.metrics.distances import (
+    STATISTICS,
+    distance_stats,
+    load_distances,
+    warn_catastrophic,
+)
+from seeice.results.runs import (
+    _CFDIST,
+    _OVPDAT,
+    METADATA_COLUMNS,
+    _metadata_columns,
+    _typed,
+    find_runs,
+    log,
+    read_run_record,
+    run_metadata,
+    run_scheme,
+)
+
+#: Columns of :func:`classification_table`.
+CLASSIFICATION_COLUMNS = ("F1", "F1_Class", "Patch_Size", "Tile_Size", "Bands", "CNN_Training",
+                          "CSC_Phase", "Glacier", "Validation", "Run", "N_Pixels")
+#: Columns of :func:`calving_table` and :func:`valley_margin_table`.
+DISTANCE_COLUMNS = ("Run", "Statistic", "Error_m", *METADATA_COLUMNS, "Count")
+DEFAULT_SUBSAMPLE = 10_000_000
+
+
+def load_ovpdat(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Read one ``OvPdat`` file: (truth, cnn, csc), each shape (n,), uint8.
+
+    Raises
+    ------
+    DataError
+        The file is not an npz with 1-D ``truth``, ``cnn``, ``csc`` arrays of one length.
+    """
+    path = Path(path)
+    try:
+        with np.load(path) as data:
+            arrays = tuple(np.asarray(data[k]).ravel() for k in ("truth", "cnn", "csc"))
+    except KeyError as exc:
+        raise DataError(f"{path.name} lacks the array {exc}; an OvPdat file holds 'truth', 'cnn' "
+                        "and 'csc'. Re-run the CSC for this image.") from None
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path} cannot be read as an npz file ({exc}). Delete it and re-run "
+                        "the CSC for this image.") from None
+    if len({a.size for a in arrays}) != 1:
+        raise DataError(f"{path.name}: truth, cnn and csc have different lengths "
+                        f"{[a.size for a in arrays]}. Re-run the CSC for this image.")
+    return arrays
+
+
+def pool_labels(run_dir: str | os.PathLike, subsample: int | None = DEFAULT_SUBSAMPLE,
+                seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pool a run's ``OvPdat`` files; drop pixels labelled 0 anywhere; subsample.
+
+    Parameters
+    ----------
+    run_dir : path-like
+        The run folder.
+    subsample : int or None
+        Keep at most this many pixels, drawn without replacement (seeded); None or 0 keeps all.
+    seed : int
+        Seed of the subsample.
+
+    Returns
+    -------
+    truth, cnn, csc : numpy.ndarray
+        Shape (n,) each, uint8, no zeros; the order of the files (sorted by name) and of the
+        pixels within them, or the order of the draw.
+    """
+    if subsample is not None and (isinstance(subsample, bool) or int(subsample) < 0):
+        raise ConfigError(f"subsample must be a pixel count >= 0 (0: all pixels), got "
+                          f"{subsample!r}.")
+    files = sorted(Path(run_dir).glob(_OVPDAT))
+    if not files:
+        raise DataError(f"{run_dir} holds no OvPdat_*.npz files.")
+    parts = [load_ovpdat(f) for f in files]
+    truth, cnn, csc = (np.concatenate([p[i] for p in parts]).astype(np.uint8) for i in range(3))
+    keep = (truth != 0) & (cnn != 0) & (csc != 0)
+    truth, cnn, csc = truth[keep], cnn[keep], csc[keep]
+    if subsample and truth.size > subsample:
+        rng = np.random.default_rng(seed)
+        idx = rng.choice(truth.size, size=int(subsample), replace=False)
+        truth, cnn, csc = truth[idx], cnn[idx], csc[idx]
+    return truth, cnn, csc
+
+
+def f1_scores(truth: np.ndarray, predicted: np.ndarray, glacier_class: int | None
+              ) -> tuple[float, float]:
+    """Weighted F1 over all classes, and the F1 of the glacier class.
+
+    Parameters
+    ----------
+    truth, predicted : numpy.ndarray
+        Shape (n,), class labels.
+    glacier_class : int or None
+        The glacier-ice class. Its F1 is NaN when the scheme has none, or when the class is in
+        neither ``truth`` nor ``predicted`` (undefined).
+
+    Returns
+    -------
+    (float, float)
+        Weighted F1 (weights = support in ``truth``) and glacier F1.
+    """
+    from sklearn.metrics import f1_score
+
+    if truth.size == 0:
+        return float("nan"), float("nan")
+    weighted = float(f1_score(truth, predicted, average="weighted", zero_division=0))
+    if glacier_class is None or not (np.any(truth == glacier_class)
+                                     or np.any(predicted == glacier_class)):
+        glacier = float("nan")
+    else:
+        glacier = float(f1_score(truth, predicted, labels=[glacier_class], average=None,
+                                 zero_division=0)[0])
+    return weighted, glacier
+
+
+def classification_table(runs_dir: str | os.PathLike, subsample: int | None = DEFAULT_SUBSAMPLE,
+                         seed: int = 0) -> pd.DataFrame:
+    """F1 of phase one (CNN) and phase two (CSC) per run: four rows per run.
+
+    For each run folder holding ``OvPdat_*.npz`` files (see :func:`pool_labels`): weighted F1
+    over all classes and F1 of glacier ice (the scheme's glacier class, 4 by default), for
+    phase 1 and phase 2.
+
+    Parameters
+    ----------
+    runs_dir : path-like
+        Folder of run folders (or one run folder).
+    subsample : int or None
+        At most this many pixels per run (published: 10 million); None or 0: all.
+    seed : int
+        Seed of the subsample (the same for every run).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`CLASSIFICATION_COLUMNS`: F1, F1_Class (All / Glacier), Patch_Size,
+        Tile_Size, Bands, CNN_Training, CSC_Phase (1 / 2), Glacier, Validation, Run (folder
+        name) and N_Pixels (pixels scored).
+    """
+    from tqdm.auto import tqdm
+
+    rows = []
+    runs = find_runs(runs_dir, (_OVPDAT,), "OvPdat_*.npz label files")
+    for run in tqdm(runs, desc="classification", unit="run", disable=None):
+        record = read_run_record(run)
+        meta = _metadata_columns(run_metadata(run, record))
+        glacier_class = run_scheme(run, record).glacier
+        truth, cnn, csc = pool_labels(run, subsample, seed)
+        if truth.size == 0:
+            log.warning("run %s: no pixel is labelled in truth, CNN and CSC alike; its F1 is NaN.",
+                        run.name)
+        for phase, predicted in ((1, cnn), (2, csc)):
+            weighted, glacier = f1_scores(truth, predicted, glacier_class)
+            for f1_class, value in (("All", weighted), ("Glacier", glacier)):
+                rows.append({"F1": value, "F1_Class": f1_class, "CSC_Phase": phase, **meta,
+                             "Run": run.name, "N_Pixels": truth.size})
+        log.info("run %s: %d pixels, weighted F1 phase 1 %.3f, phase 2 %.3f", run.name,
+                 truth.size, rows[-4]["F1"], rows[-2]["F1"])
+    return _typed(pd.DataFrame(rows), CLASSIFICATION_COLUMNS)
+
+
+def run_front_distances(run_dir: str | os.PathLike, warn: bool = True) -> dict[str, np.ndarray]:
+    """A run's front distances per image: ``{stem: distances (m,)}``, sorted by stem.
+
+    With ``warn``, images with an error over 1000 m are logged as warnings.
+    """
+    run_dir = Path(run_dir)
+    out = {}
+    for path in sorted(run_dir.glob(_CFDIST)):
+        stem = path.name[:-len(_CFDIST) + 1]
+        out[stem] = load_distances(path)
+        if warn:
+            warn_catastrophic(out[stem], f"run {run_dir.name}, image {stem}")
+    return out
+
+
+def _distance_rows(run: Path, meta: dict, distances: np.ndarray) -> list[dict]:
+    stats = distance_stats(distances)
+    return [{"Run": run.name, "Statistic": label, "Error_m": stats[key], **meta,
+             "Count": distances.size}
+            for label, key in zip(STATISTICS, ("mode", "median", "mean", "std"))]
+
+
+def calving_table(runs_dir: str | os.PathLike) -> pd.DataFrame:
+    """Calving-front error per run: the four statistics of its pooled front distances.
+
+    Parameters
+    ----------
+    runs_dir : path-like
+        Folder of run folders (or one run folder); runs are those holding
+        ``*_cfdistances.npy`` files.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long format, four rows per run (Statistic Mode, Median, Mean, St.Dev; see
+        :func:`distance_stats`), columns :data:`DISTANCE_COLUMNS`: Run, Statistic, Error_m,
+        the metadata columns and Count (distances pooled). A warning is logged for every image
+        with an error over 1000 m.
+    """
+    rows = []
+    for run in find_runs(runs_dir, (_CFDIST,), "*_cfdistances.npy front distances"):
+        per_image = run_front_distances(run)
+        pooled = np.concatenate(list(per_image.values()))
+        if pooled.size == 0:
+            log.warning("run %s: its front distance files are empty; skipped.", run.name)
+            continue
+        meta = _metadata_columns(run_metadata(run))
+        rows += _distance_rows(run, meta, pooled)
+    if not rows:
+        raise DataError(f"no front distances in {runs_dir}: every *_cfdistances.npy is empty.")
+    return _typed(pd.DataFrame(rows), DISTANCE_COLUMNS)
