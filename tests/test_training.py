@@ -14,9 +14,10 @@ from seeice.errors import ConfigError, DataError, InputFileError, ModelError  # 
 from seeice.io.model_store import ModelMetadata, load_metadata, load_model, save_model  # noqa: E402
 from seeice.phase1.precision import choose_policy  # noqa: E402
 from seeice.metrics.reports import REPORT_COLUMNS, classification_report_frame  # noqa: E402
-from seeice.phase1.training import (TargetAccuracyStop, TileDataset, fine_tune,  # noqa: E402
-                             infer_norm_factor, load_tile_data, split_indices,
-                             tensor_sidecar_path, train_tile_cnn)
+from seeice.phase1.history import TargetAccuracyStop  # noqa: E402
+from seeice.phase1.tile_data import (TileDataset, infer_norm_factor, load_tile_data,  # noqa: E402
+                                     split_indices, tensor_sidecar_path)
+from seeice.phase1.training import fine_tune, train_tile_cnn  # noqa: E402
 
 
 def make_tensor(folder: Path, n=40, tile=32, bands=4, n_classes=3, name="Tiny", mode="float16",

@@ -89,3 +89,11 @@ def setup_logging_if_needed() -> None:
 def script_name(script_file: str | os.PathLike) -> str:
     """The script's file name, as recorded in run.json."""
     return Path(script_file).name
+
+
+def keras_verbosity() -> int:
+    """Keras progress bar when interactive, one line per epoch otherwise."""
+    try:
+        return 1 if sys.stdout.isatty() else 2
+    except (AttributeError, ValueError):
+        return 2

@@ -13,21 +13,27 @@ from pathlib import Path
 
 import numpy as np
 
+from seeice.classes import ClassScheme
+from seeice.config.runner import keras_verbosity
+from seeice.errors import DataError, FrontNotFoundError
+from seeice.fronts.detection import FrontParams, detect_front
 from seeice.io import raster as raster_io
 from seeice.io.atomic import write_csv, write_npy, write_npz
-from seeice.classes import ClassScheme
-from seeice.errors import DataError, FrontNotFoundError
-from seeice.pipeline.figure import csc_figure
-from seeice.phase2.filtering import mode_filter
-from seeice.fronts.detection import FrontParams, detect_front
-from seeice.phase2.inference import predict_image
+from seeice.io.vector import write_front_gpkg
+from seeice.metrics.scoring import (
+    distance_stats,
+    front_distances,
+    score_classification,
+    scored_pixels,
+    weighted_f1,
+)
 from seeice.normalise import normalise
+from seeice.phase2.filtering import mode_filter
+from seeice.phase2.inference import predict_image
 from seeice.phase2.patch_training import train_patch_model
 from seeice.phase2.sampling import sample_windows
 from seeice.phase2.tile_classification import classify_tiles
-from seeice.phase1.training import keras_verbosity
-from seeice.metrics.scoring import distance_stats, front_distances, score_classification, scored_pixels, weighted_f1
-from seeice.io.vector import write_front_gpkg
+from seeice.pipeline.figure import csc_figure
 
 log = logging.getLogger(__name__)
 
