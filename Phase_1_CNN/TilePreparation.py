@@ -25,7 +25,7 @@ NClasses = None               # --classes: class count recorded in the tensor (w
 # ==== END OF USER INPUTS ====
 
 from seeice.config.runner import run_script, script_name
-from seeice.phase1.tiling import prepare_tiles
+from seeice.phase1.preparation import prepare_tiles
 
 
 def main(cfg):

@@ -71,7 +71,7 @@ def _copy_crop(stem: str, row: int, col: int, folder: Path) -> None:
 def stmarg_run(tmp_path_factory):
     """Tiles, a compact phase-one model and a CSC run on the held-out crop."""
     from seeice.pipeline.csc import run_csc
-    from seeice.phase1.tiling import prepare_tiles
+    from seeice.phase1.preparation import prepare_tiles
     from seeice.phase1.training import train_tile_cnn
 
     root = tmp_path_factory.mktemp("stmarg")

@@ -15,9 +15,10 @@ from seeice.errors import ConfigError, DataError, InputFileError, RasterError
 from seeice.io.raster import read_image, write_raster
 from seeice.phase1.tensors import compile_tensor, load_tensor
 from seeice.phase1.thinning import thin_tiles
-from seeice.phase1.tiling import (ROTATIONS, augment_tiles, crop_to_tiles, extract_tiles,
-                           find_class_folders, prepare_tiles, purity_labels, tile_name,
-                           window_class_counts, window_starts)
+from seeice.io.tiles import find_class_folders, tile_name
+from seeice.phase1.augmentation import ROTATIONS, augment_tiles
+from seeice.phase1.preparation import prepare_tiles
+from seeice.phase1.tiling import crop_to_tiles, extract_tiles, purity_labels, window_class_counts, window_starts
 
 from tiling_helpers import files_under, halves_labels, random_image, write_pair
 
@@ -250,7 +251,7 @@ def test_image_without_class_raster_is_skipped_with_warning(tmp_path, caplog):
     images = tmp_path / "images"
     write_pair(images, "labelled", random_image(20, 20), np.ones((20, 20), np.uint8))
     write_pair(images, "bare", random_image(20, 20), None)
-    with caplog.at_level(logging.WARNING, logger="seeice.phase1.tiling"):
+    with caplog.at_level(logging.WARNING, logger="seeice.phase1.preparation"):
         result = prepare_tiles(images, tmp_path / "out", tile_size=10, stride=10)
     assert result.skipped == ["bare.tif"]
     assert any("bare.tif" in r.message and "SCLS_bare" in r.message for r in caplog.records)

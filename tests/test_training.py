@@ -433,7 +433,7 @@ def test_fine_tune_script_reports_a_garbage_model(tmp_path):
 def test_vgg16_learns_synthetic_glacier_tiles(tmp_path):
     """Synthetic scenes -> pure tiles (tensor mode) -> VGG16 until validation accuracy 0.95."""
     from seeice.datasets.synthetic import generate_scenes
-    from seeice.phase1.tiling import prepare_tiles
+    from seeice.phase1.preparation import prepare_tiles
 
     generate_scenes(tmp_path / "scenes", n_images=2, size=600, seed=0)
     prepared = prepare_tiles(tmp_path / "scenes", tmp_path / "tiles", tile_size=32, stride=32,

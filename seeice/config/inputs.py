@@ -36,8 +36,8 @@ from typing import Any, Sequence
 import yaml
 
 from seeice import __version__
-from seeice.io.atomic import write_json
 from seeice.errors import ConfigError, InputFileError
+from seeice.io.atomic import write_json
 
 HEADER_START = "# ==== USER INPUTS ===="
 HEADER_END = "# ==== END OF USER INPUTS ===="

@@ -34,9 +34,9 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from seeice.io.atomic import atomic_path, write_json
 from seeice.classes import GLACIER_SCHEME, ClassScheme, scheme_from_dict
 from seeice.errors import ConfigError, InputFileError, ModelError
+from seeice.io.atomic import atomic_path, write_json
 from seeice.normalise import SENTINEL2_NORM_FACTOR
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,10 @@ MODEL_SUFFIX = ".keras"
 LEGACY_SUFFIXES = (".h5", ".hdf5")
 META_SUFFIX = ".meta.json"
 UNKNOWN_BASE = "unknown"
+BASES = ("vgg16", "densenet121", "resnet50", "compact")
+"""Convolutional bases of tile models (built by :func:`seeice.phase1.models.build_tile_model`)."""
+#: Name prefix of tile models built here; the base follows it.
+MODEL_NAME_PREFIX = "seeice_tile_"
 
 _SAVED_KEYS = ("format", "base", "tile_size", "bands", "n_classes", "class_names", "scheme",
                "norm_factor", "precision", "created", "training")
@@ -342,8 +346,6 @@ def _read_sidecar(path: Path) -> ModelMetadata:
 
 def infer_metadata(model, path: str | os.PathLike | None = None) -> ModelMetadata:
     """Metadata for a model without a sidecar: shapes from the network, defaults otherwise."""
-    from seeice.phase1.models import base_of
-
     tile, bands, outputs = model_shapes(model)
     if tile is None or bands is None or outputs is None or outputs < 3:
         raise ModelError(f"{path or 'model'}: cannot read the tile size, bands and classes from "
@@ -450,3 +452,22 @@ def load_model(model_path: str | os.PathLike, compile: bool = False):
     log.info("loaded model %s (%s base, tiles %d px, %d bands, %d classes)", path.name,
              meta.base, meta.tile_size, meta.bands, meta.n_classes)
     return model, meta
+
+def base_of(model) -> str | None:
+    """The base of a tile model (built here or loaded from a file), or None when unknown."""
+    name = getattr(model, "name", "") or ""
+    if name.startswith(MODEL_NAME_PREFIX) and name[len(MODEL_NAME_PREFIX):] in BASES:
+        return name[len(MODEL_NAME_PREFIX):]
+    for layer in getattr(model, "layers", []):
+        lname = layer.name.lower()
+        for base in BASES:
+            if lname.startswith(base):
+                return base
+        # Bases flattened into the model keep their layer names.
+        if lname == "block1_conv1":
+            return "vgg16"
+        if lname == "conv1_conv":
+            return "resnet50"
+        if lname == "conv1/conv":
+            return "densenet121"
+    return None

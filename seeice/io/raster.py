@@ -25,9 +25,9 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.transform import Affine
 from skimage.transform import resize
 
-from seeice.io.atomic import atomic_path
 from seeice.classes import ClassScheme
 from seeice.errors import InputFileError, RasterError
+from seeice.io.atomic import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class Companions:
     valley_margin: Path | None
 
 
-def _open(path: str | os.PathLike):
+def open_raster(path: str | os.PathLike):
     path = Path(path)
     if not path.exists():
         raise InputFileError(f"{path} does not exist. Check the folder and the file name.")
@@ -123,7 +123,7 @@ def read_image(path: str | os.PathLike, bands: int | None = None) -> Raster:
     RasterError
         The file is not a readable raster, or has fewer bands than asked.
     """
-    with _open(path) as src:
+    with open_raster(path) as src:
         if bands is not None and src.count < bands:
             raise RasterError(f"{Path(path).name} has {src.count} band(s) but {bands} were asked "
                               f"for (Ndims/--bands). Use --bands {src.count} or give images "
@@ -155,7 +155,7 @@ def read_labels(path: str | os.PathLike, shape: tuple[int, int] | None = None,
         When the raster's size differs from ``shape``: resize it by nearest neighbour with a
         warning (True, as phase two does), or raise :class:`RasterError` (False).
     """
-    with _open(path) as src:
+    with open_raster(path) as src:
         data = src.read(1)
     if np.issubdtype(data.dtype, np.floating):
         data = np.nan_to_num(data, nan=0.0)

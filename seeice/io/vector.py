@@ -30,8 +30,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from skimage.morphology import skeletonize
 
-from seeice.io.atomic import atomic_path
 from seeice.errors import FrontNotFoundError, RasterError
+from seeice.io.atomic import atomic_path
 
 log = logging.getLogger(__name__)
 

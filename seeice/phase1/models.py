@@ -31,11 +31,10 @@ import logging
 import warnings
 
 from seeice.errors import ConfigError, ModelError
+from seeice.io.model_store import BASES, MODEL_NAME_PREFIX, base_of
 
 log = logging.getLogger(__name__)
 
-BASES = ("vgg16", "densenet121", "resnet50", "compact")
-"""Convolutional bases that :func:`build_tile_model` knows."""
 
 MIN_TILE_SIZE = {"vgg16": 32, "densenet121": 32, "resnet50": 32, "compact": 8}
 """Smallest tile edge (pixels) each Keras base accepts."""
@@ -48,7 +47,6 @@ COMPACT_FILTERS = (32, 64, 128)
 
 L2_FACTOR = 1e-3
 DROPOUT_RATE = 0.5
-MODEL_NAME_PREFIX = "seeice_tile_"
 
 
 def check_base(base: str) -> str:
@@ -166,26 +164,6 @@ def build_tile_model(base: str = "vgg16", tile_size: int = 50, bands: int = 4,
     log.debug("built %s tile model: input %s, %d outputs, %d parameters", base,
               model.input_shape, n_classes + 1, model.count_params())
     return model
-
-
-def base_of(model) -> str | None:
-    """The base of a tile model (built here or loaded from a file), or None when unknown."""
-    name = getattr(model, "name", "") or ""
-    if name.startswith(MODEL_NAME_PREFIX) and name[len(MODEL_NAME_PREFIX):] in BASES:
-        return name[len(MODEL_NAME_PREFIX):]
-    for layer in getattr(model, "layers", []):
-        lname = layer.name.lower()
-        for base in BASES:
-            if lname.startswith(base):
-                return base
-        # Bases flattened into the model keep their layer names.
-        if lname == "block1_conv1":
-            return "vgg16"
-        if lname == "conv1_conv":
-            return "resnet50"
-        if lname == "conv1/conv":
-            return "densenet121"
-    return None
 
 
 def compile_tile_model(model, learning_rate: float | None = None):

@@ -44,12 +44,13 @@ import numpy as np
 from numpy.lib.format import open_memmap
 from tqdm import tqdm
 
-from seeice.io.atomic import atomic_path
 from seeice.config.inputs import save_run_config
 from seeice.errors import ConfigError, DataError, InputFileError, RasterError
-from seeice.normalise import default_norm_factor, normalise
+from seeice.io.atomic import atomic_path
 from seeice.io.raster import read_image
-from seeice.phase1.tiling import TILE_SIZE, find_class_folders, list_tiles
+from seeice.io.tiles import find_class_folders, list_tiles
+from seeice.normalise import default_norm_factor, normalise
+from seeice.phase1.tiling import TILE_SIZE
 
 log = logging.getLogger(__name__)
 

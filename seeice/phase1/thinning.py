@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from seeice.config.inputs import save_run_config
 from seeice.errors import ConfigError
-from seeice.phase1.tiling import find_class_folders, list_tiles
+from seeice.io.tiles import find_class_folders, list_tiles
 
 log = logging.getLogger(__name__)
 

@@ -28,11 +28,11 @@ from typing import Mapping
 import pandas as pd
 from tqdm.auto import tqdm
 
-from seeice.io import raster as raster_io
-from seeice.io.atomic import write_csv
 from seeice.classes import ClassScheme
 from seeice.config.inputs import save_run_config
 from seeice.errors import ConfigError, DataError, ModelError, SeeIceError
+from seeice.io import raster as raster_io
+from seeice.io.atomic import write_csv
 from seeice.phase2.patch_models import check_patch_size
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,9 @@ def run_csc(config: Mapping | CSCSettings, script: str = "CSC.py") -> CSCRun:
         For problems of the whole run (model missing or mismatched, bad settings, an empty
         input folder). Problems of one image are logged and recorded in the summary instead.
     """
-    from seeice.io.model_store import load_model  # TensorFlow is imported only when needed
+    from seeice.io.model_store import (
+        load_model,  # TensorFlow is imported only when needed
+    )
 
     settings = config if isinstance(config, CSCSettings) else CSCSettings.from_config(config)
     check_patch_size(settings.patch_size)  # before the (slow) model load

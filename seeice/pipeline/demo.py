@@ -59,9 +59,9 @@ def ensure_model(folder: Path, train_dir: Path, settings: DemoSettings, seed: in
     if model_path.is_file() and (model_dir / f"{settings.model_name}.meta.json").is_file():
         log.info("using the cached phase-one model %s", model_path)
         return model_path
+    from seeice.phase1.preparation import prepare_tiles
     from seeice.phase1.tensors import compile_tensor
     from seeice.phase1.thinning import thin_tiles
-    from seeice.phase1.tiling import prepare_tiles
     from seeice.phase1.training import train_tile_cnn
 
     log.info("training the demo's phase-one CNN (%s base; cached for later runs)", settings.base)

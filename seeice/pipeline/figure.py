@@ -34,10 +34,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from seeice.io.atomic import atomic_path
 from seeice.classes import ClassScheme
 from seeice.errors import RasterError
 from seeice.fronts.detection import display_front
+from seeice.io.atomic import atomic_path
 
 log = logging.getLogger(__name__)
 

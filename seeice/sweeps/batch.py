@@ -28,8 +28,8 @@ from typing import Callable
 import pandas as pd
 from tqdm.auto import tqdm
 
-from seeice.io.atomic import write_csv
 from seeice.errors import InputFileError, JobsError, SeeIceError
+from seeice.io.atomic import write_csv
 from seeice.phase2.patch_models import SUPPORTED_PATCH_SIZES
 
 log = logging.getLogger(__name__)

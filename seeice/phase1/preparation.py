@@ -1,0 +1,363 @@
+"""Tile preparation over a folder of images: plan, cut, augment and write training tiles (DESIGN section 4).
+
+:func:`prepare_tiles` reads each image with an ``SCLS_`` class raster, keeps the pure windows,
+augments them and writes them to ``<out>/Train/C<k>/`` (and ``Valid/``) as multi-band TIFFs,
+or straight into a tensor.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from seeice.config.inputs import save_run_config
+from seeice.errors import ConfigError, DataError, InputFileError, RasterError
+from seeice.io.raster import (
+    find_companions,
+    list_images,
+    open_raster,
+    read_image,
+    read_labels,
+    write_raster,
+)
+from seeice.io.tiles import TRAIN_DIR, VALID_DIR, list_tiles, tile_name
+from seeice.phase1.augmentation import ROTATIONS, augment_tiles
+from seeice.phase1.tensors import TensorWriter, check_mode
+from seeice.phase1.tiling import (
+    MAX_UNLABELLED,
+    MIN_MAJORITY,
+    STRIDE,
+    TILE_SIZE,
+    check_tiling,
+    cut_tiles,
+    select_windows,
+)
+
+log = logging.getLogger(__name__)
+
+
+# Source tiles augmented at once (fixed: the noise sequence depends on it).
+_AUGMENT_CHUNK = 256
+
+
+@dataclass
+class PreparationResult:
+    """What :func:`prepare_tiles` produced.
+
+    Attributes
+    ----------
+    out_dir : pathlib.Path
+        The output folder.
+    counts : dict
+        ``{"Train": {k: n}, "Valid": {k: n}}``: tiles written per class, augmented copies
+        included.
+    images : list of str
+        Images that gave tiles or were tiled without any pure tile.
+    skipped : list of str
+        Images skipped for lack of an ``SCLS_`` class raster.
+    tensors : dict
+        In tensor mode, ``{"Train": TensorFiles, "Valid": TensorFiles}`` (Valid only with a
+        validation fraction).
+    """
+
+    out_dir: Path
+    counts: dict = field(default_factory=dict)
+    images: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    tensors: dict = field(default_factory=dict)
+
+    @property
+    def n_tiles(self) -> int:
+        """All tiles written (both subsets)."""
+        return sum(sum(c.values()) for c in self.counts.values())
+
+
+@dataclass
+class _ImagePlan:
+    path: Path
+    stem: str
+    classes_path: Path
+    rows: np.ndarray
+    cols: np.ndarray
+    labels: np.ndarray
+    valid: np.ndarray          # bool, shape (n,)
+
+
+def _check_inputs(tile_size, stride, valid_fraction, bands):
+    check_tiling(tile_size, stride)
+    if not 0.0 <= float(valid_fraction) < 1.0:
+        raise ConfigError(f"validation fraction must lie in [0, 1), got {valid_fraction}. "
+                          "Use 0 for no validation tiles, 0.2 for a fifth.")
+    if bands is not None and (isinstance(bands, bool) or not isinstance(bands, (int, np.integer))
+                              or bands < 1):
+        raise ConfigError(f"bands must be a positive whole number or None (all bands), "
+                          f"got {bands!r}.")
+
+
+def _plan(images_dir: Path, tile_size: int, stride: int, valid_fraction: float, bands,
+          rng: np.random.Generator) -> tuple[list[_ImagePlan], list[str], int, np.dtype]:
+    """First pass: check every input, select pure windows and the validation split.
+
+    Nothing is written; every error a user can cause is raised here.
+    """
+    images = list_images(images_dir)
+    if not images:
+        raise InputFileError(f"{images_dir} holds no images (.tif, .png, .jpg). Check the path "
+                             "(TrainPath / --images).")
+    stems = Counter(p.stem for p in images)
+    doubles = sorted(s for s, n in stems.items() if n > 1)
+    if doubles:
+        raise DataError(f"{images_dir} holds several images with the stem {doubles[0]!r} (for "
+                        "example .tif and .jpg); tile names and class rasters go by stem. Keep "
+                        "one image per stem.")
+    plans, skipped = [], []
+    band_counts, dtypes = {}, {}
+    for path in tqdm(images, desc="Checking class rasters", unit="image", disable=None):
+        companions = find_companions(path)
+        if companions.classes is None:
+            log.warning("%s has no SCLS_%s class raster beside it: skipped.", path.name, path.stem)
+            skipped.append(path.name)
+            continue
+        with open_raster(path) as src:
+            height, width, count, dtype = src.height, src.width, src.count, np.dtype(src.dtypes[0])
+        if bands is not None and count < bands:
+            raise RasterError(f"{path.name} has {count} band(s) but {bands} were asked for "
+                              f"(--bands). Use --bands {count} or give images with {bands} bands.")
+        if tile_size > min(height, width):
+            raise ConfigError(f"tile size {tile_size} is larger than {path.name} ({height} x "
+                              f"{width} pixels). Use --tile-size {min(height, width)} or less, or "
+                              "remove that image from the folder.")
+        band_counts[path.name] = bands or count
+        dtypes[path.name] = dtype
+        labels = read_labels(companions.classes, shape=(height, width), resize_to_shape=False)
+        rows, cols, classes = select_windows(labels, tile_size, stride)
+        if len(classes) == 0:
+            log.warning("%s: no tile passes purity (at most %d%% unlabelled, at least %d%% one "
+                        "class).", path.name, round(100 * MAX_UNLABELLED),
+                        round(100 * MIN_MAJORITY))
+        valid = np.zeros(len(classes), dtype=bool)
+        if valid_fraction > 0:
+            # Stratified per class so that every class of the image reaches Valid/.
+            for k in np.unique(classes):
+                members = np.flatnonzero(classes == k)
+                n_valid = int(round(valid_fraction * len(members)))
+                valid[rng.choice(members, size=n_valid, replace=False)] = True
+        plans.append(_ImagePlan(path, path.stem, companions.classes, rows, cols, classes, valid))
+    if not plans:
+        raise InputFileError(f"no image in {images_dir} has an SCLS_<image stem> class raster "
+                             "beside it. Put each image's class raster next to it.")
+    if len(set(band_counts.values())) > 1:
+        listing = ", ".join(f"{n}: {b}" for n, b in band_counts.items())
+        raise RasterError(f"the images have different band counts ({listing}); tiles of one set "
+                          f"must match. Use --bands {min(band_counts.values())}.")
+    if len(set(dtypes.values())) > 1:
+        listing = ", ".join(f"{n}: {d}" for n, d in dtypes.items())
+        raise RasterError(f"the images have different pixel types ({listing}); mixing 8-bit and "
+                          "16-bit images in one tile set would mix value ranges. Prepare them "
+                          "in separate folders.")
+    if sum(len(p.labels) for p in plans) == 0:
+        raise DataError(f"no tile of any image in {images_dir} passes purity (at most "
+                        f"{round(100 * MAX_UNLABELLED)}% unlabelled and at least "
+                        f"{round(100 * MIN_MAJORITY)}% of one class in a {tile_size} x "
+                        f"{tile_size} tile). Use a smaller --tile-size or label larger, "
+                        "purer areas in the SCLS_ rasters.")
+    return plans, skipped, next(iter(band_counts.values())), next(iter(dtypes.values()))
+
+
+def _augmented_chunks(plan: _ImagePlan, image: np.ndarray, subset_mask: np.ndarray,
+                      tile_size: int, rng: np.random.Generator):
+    """Yield (tiles (m, 4, t, t, B), labels (m,), rows (m,), cols (m,)) for one subset."""
+    index = np.flatnonzero(subset_mask)
+    for start in range(0, len(index), _AUGMENT_CHUNK):
+        part = index[start:start + _AUGMENT_CHUNK]
+        tiles = cut_tiles(image, plan.rows[part], plan.cols[part], tile_size)
+        yield augment_tiles(tiles, rng), plan.labels[part], plan.rows[part], plan.cols[part]
+
+
+def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
+                  tile_size: int = TILE_SIZE, stride: int = STRIDE, valid_fraction: float = 0.0,
+                  seed: int = 0, bands: int | None = None, tensor_name: str | None = None,
+                  tensor_mode: str = "float16", norm_factor: float | None = None,
+                  n_classes: int | None = None, run_config: dict | None = None,
+                  script: str | None = None) -> PreparationResult:
+    """Cut, check and augment training tiles from a folder of images with class rasters.
+
+    Parameters
+    ----------
+    images_dir : path-like
+        Folder of images (GeoTIFF, PNG, JPEG), each with its ``SCLS_<stem>`` class raster;
+        images without one are skipped with a warning.
+    out_dir : path-like
+        Output folder: tiles go to ``Train/C<k>/`` (and ``Valid/C<k>/``), ``run.json`` beside.
+        Tiles already there are kept (tiles of the same name are replaced), so several image
+        folders may feed one tile set.
+    tile_size, stride : int
+        Tile edge and window step in pixels (50, 25).
+    valid_fraction : float
+        Fraction of each image's pure source tiles, per class, that go (with their three
+        rotated copies) to ``Valid/`` instead of ``Train/``. 0 (default) writes no Valid/.
+    seed : int
+        Seed of the validation split and of the noise.
+    bands : int, optional
+        Keep the first ``bands`` bands (3 = RGB, 4 = RGB + NIR); all when None.
+    tensor_name : str, optional
+        Tensor mode: write ``<out>/<name>_T_<mode>.npy``, ``<name>_L_<mode>.npy`` and
+        ``<name>_<mode>.json`` (validation tiles: ``<name>_valid_...``) instead of tile files.
+        The tensors equal those :func:`seeice.phase1.tensors.compile_tensor` makes from the files.
+    tensor_mode, norm_factor : optional
+        Tensor dtype and normalisation (see :func:`seeice.phase1.tensors.convert_tiles`).
+    n_classes : int, optional
+        Tensor mode: number of classes recorded (default: the largest class found).
+    run_config, script : optional
+        Resolved user inputs and script name for ``run.json`` (default: these arguments).
+
+    Returns
+    -------
+    PreparationResult
+
+    Raises
+    ------
+    InputFileError
+        The folder is missing, holds no images, or no image has a class raster.
+    RasterError
+        A class raster's size differs from its image's, images differ in band count or
+        pixel type, or an image has fewer bands than asked.
+    ConfigError
+        Bad tile size, stride, fraction, bands, or a tile larger than an image.
+    DataError
+        No tile of any image passes purity, or two images share a stem.
+
+    All these are raised before anything is written.
+    """
+
+    images_dir, out_dir = Path(images_dir), Path(out_dir)
+    _check_inputs(tile_size, stride, valid_fraction, bands)
+    if tensor_name is not None:
+        check_mode(tensor_mode)
+        tensor_name = str(tensor_name)
+        if not tensor_name or any(c in tensor_name for c in "/\\"):
+            raise ConfigError(f"tensor name {tensor_name!r} must be a plain file name stem.")
+    rng = np.random.default_rng(seed)
+    plans, skipped, n_bands, dtype = _plan(images_dir, tile_size, stride, valid_fraction,
+                                           bands, rng)
+    found_classes = sorted({int(k) for p in plans for k in np.unique(p.labels)})
+    if tensor_name is not None:
+        if n_classes is None:
+            n_classes = max(found_classes)
+        elif max(found_classes) > n_classes:
+            raise ConfigError(f"the class rasters hold class {max(found_classes)} but "
+                              f"{n_classes} classes were given (--classes). Use --classes "
+                              f"{max(found_classes)} or check the class rasters.")
+
+    subsets = [TRAIN_DIR] + ([VALID_DIR] if valid_fraction > 0 else [])
+    masks = {TRAIN_DIR: lambda p: ~p.valid, VALID_DIR: lambda p: p.valid}
+    result = PreparationResult(out_dir)
+    result.images = [p.path.name for p in plans]
+    result.skipped = skipped
+    counts = {s: Counter() for s in subsets}
+    for s in subsets:
+        for p in plans:
+            counts[s].update({int(k): 4 * int(n) for k, n in
+                              zip(*np.unique(p.labels[masks[s](p)], return_counts=True))})
+
+    if run_config is None:
+        run_config = {"images_dir": str(images_dir), "out_dir": str(out_dir),
+                      "tile_size": tile_size, "stride": stride, "valid_fraction": valid_fraction,
+                      "seed": seed, "bands": bands, "tensor_name": tensor_name,
+                      "tensor_mode": tensor_mode, "norm_factor": norm_factor,
+                      "n_classes": n_classes}
+    script = script or "seeice.phase1.tiling.prepare_tiles"
+
+    if VALID_DIR in subsets and not counts[VALID_DIR]:
+        log.warning("The validation fraction %g selects no tile (too few pure tiles per class "
+                    "and image); no validation tiles are written.", valid_fraction)
+        subsets.remove(VALID_DIR)
+    if tensor_name is None:
+        existing = sum(len(list_tiles(out_dir / s / f"C{k}")) for s in subsets
+                       for k in found_classes)
+        if existing:
+            log.warning("%s already holds %d tiles; new tiles are added beside them (same "
+                        "names are replaced).", out_dir, existing)
+    writers, destinations = {}, {}
+    try:
+        if tensor_name is not None:
+            for s in subsets:
+                destinations[s] = _tensor_positions(plans, masks[s])
+                name = tensor_name if s == TRAIN_DIR else f"{tensor_name}_valid"
+                writers[s] = TensorWriter(out_dir, name, n_tiles=len(destinations[s]),
+                                          tile_size=tile_size, bands=n_bands, source_dtype=dtype,
+                                          mode=tensor_mode, norm_factor=norm_factor,
+                                          n_classes=n_classes, run_config=run_config,
+                                          script=script,
+                                          extra={"source": str(images_dir), "subset": s})
+        filled = {s: 0 for s in subsets}
+        for plan in tqdm(plans, desc="Tiling", unit="image", disable=None):
+            if len(plan.labels) == 0:
+                continue
+            image = read_image(plan.path, bands=bands).data
+            for s in subsets:
+                for aug, labels, rows, cols in _augmented_chunks(plan, image, masks[s](plan),
+                                                                 tile_size, rng):
+                    if tensor_name is None:
+                        _write_tile_files(out_dir / s, plan.stem, aug, labels, rows, cols)
+                    else:
+                        m = aug.shape[0] * 4
+                        positions = destinations[s][filled[s]:filled[s] + m]
+                        writers[s].put(positions, aug.reshape((m,) + aug.shape[2:]),
+                                       np.repeat(labels, 4))
+                        filled[s] += m
+        for s, writer in writers.items():
+            result.tensors[s] = writer.commit()
+    except BaseException:
+        for writer in writers.values():
+            writer.abort()
+        raise
+
+    result.counts = {s: dict(sorted(counts[s].items())) for s in subsets}
+    for s in subsets:
+        summary = ", ".join(f"C{k}: {n}" for k, n in result.counts[s].items())
+        log.info("%s tiles per class (%d in all): %s", s, sum(result.counts[s].values()), summary)
+    extra = {"tiles_per_class": {s: {f"C{k}": n for k, n in c.items()}
+                                 for s, c in result.counts.items()},
+             "images": result.images, "skipped_images": skipped,
+             "bands": n_bands, "source_dtype": str(dtype)}
+    if tensor_name is not None:
+        extra["tensors"] = {s: str(t.tensor) for s, t in result.tensors.items()}
+    save_run_config(out_dir, run_config, script=script, extra=extra)
+    return result
+
+
+def _write_tile_files(subset_dir: Path, stem: str, aug: np.ndarray, labels: np.ndarray,
+                      rows: np.ndarray, cols: np.ndarray) -> None:
+    """Write every tile and rotated copy of one chunk as a small uncompressed GeoTIFF."""
+    for k in np.unique(labels):
+        (subset_dir / f"C{int(k)}").mkdir(parents=True, exist_ok=True)
+    for i in range(aug.shape[0]):
+        folder = subset_dir / f"C{int(labels[i])}"
+        for r, rotation in enumerate(ROTATIONS):
+            write_raster(folder / tile_name(stem, rows[i], cols[i], rotation), aug[i, r],
+                         compress=None)
+
+
+def _tensor_positions(plans: list[_ImagePlan], mask_of) -> np.ndarray:
+    """Row of each generated tile in the compiled tensor, in generation order.
+
+    Compilation reads C1..CN in order and each folder sorted by file name; tensor mode
+    writes each tile where that reading would put its file, so both give equal tensors.
+    """
+    keys = []
+    for plan in plans:
+        mask = mask_of(plan)
+        for label, row, col in zip(plan.labels[mask], plan.rows[mask], plan.cols[mask]):
+            for rotation in ROTATIONS:
+                keys.append((int(label), tile_name(plan.stem, row, col, rotation)))
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    positions = np.empty(len(keys), dtype=np.int64)
+    positions[order] = np.arange(len(keys))
+    return positions
