@@ -11,9 +11,8 @@ from scipy import ndimage as ndi
 
 from seeice.errors import ConfigError
 from seeice.io.raster import find_companions, list_images, read_image, read_labels
-from seeice.datasets.synthetic import (DN_MAX, EPSG, GLACIER_CLASSES, OCEAN_CLASSES, PIXEL_SIZE,
-                              ROCK_CLASSES, Scene, generate_scenes, main, make_scene,
-                              write_scene)
+from seeice.datasets.render import DN_MAX, GLACIER_CLASSES, OCEAN_CLASSES, ROCK_CLASSES
+from seeice.datasets.synthetic import EPSG, PIXEL_SIZE, Scene, generate_scenes, main, make_scene, write_scene
 
 EIGHT = np.ones((3, 3), bool)
 R, G, B, NIR = range(4)
