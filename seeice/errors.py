@@ -42,3 +42,9 @@ class FrontNotFoundError(SeeIceError, RuntimeError):
 
 class JobsError(SeeIceError, ValueError):
     """A jobs CSV is malformed: missing columns, bad values, missing folders or models."""
+
+
+def one_line(exc: BaseException, limit: int = 500) -> str:
+    """``"<ErrorType>: <message>"`` on one line, at most ``limit`` characters (for CSV cells and logs)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:limit]

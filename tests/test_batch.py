@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from seeice.sweeps.batch import check_jobs, read_jobs, run_job, run_sweep
+from seeice.sweeps.batch import run_sweep
+from seeice.sweeps.jobs import check_jobs, read_jobs, run_job
 from seeice.errors import JobsError
 
 from csc_helpers import tiny_tile_model, write_scenes

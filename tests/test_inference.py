@@ -11,12 +11,8 @@ tf = pytest.importorskip("tensorflow")
 from inference_helpers import all_windows, random_patch_model, smooth_image  # noqa: E402
 
 from seeice.errors import ModelError, RasterError  # noqa: E402
-from seeice.phase2.inference import (  # noqa: E402
-    _twin_for,
-    block_rows,
-    predict_image,
-    predict_per_window,
-)
+from seeice.phase2.inference import block_rows, predict_image, predict_per_window  # noqa: E402
+from seeice.phase2.twin import twin_for  # noqa: E402
 from seeice.phase2.patch_models import SUPPORTED_PATCH_SIZES  # noqa: E402
 
 H, W, BANDS, N_CLASSES = 40, 37, 4, 7
@@ -60,7 +56,7 @@ def test_convolutional_pass_equals_per_window(models, image, k):
     border[half : H - half, half : W - half] = False
     assert not whole[border].any()
     # The softmax outputs of the pass agree with the model's per-window outputs.
-    _, twin = _twin_for(model)
+    _, twin = twin_for(model)
     twin_probs = twin(tf.constant(image[None])).numpy().reshape(probs.shape)
     np.testing.assert_allclose(twin_probs, probs, rtol=1e-5, atol=1e-7)
 

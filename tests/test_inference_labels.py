@@ -15,7 +15,8 @@ import pytest
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
-from seeice.phase2.inference import _LOGIT_MARGIN, _twin_for, predict_image, predict_per_window  # noqa: E402
+from seeice.phase2.inference import predict_image, predict_per_window  # noqa: E402
+from seeice.phase2.twin import LOGIT_MARGIN, twin_for  # noqa: E402
 
 N_OUT = 8
 LOW = np.float32(0.1)
@@ -54,8 +55,8 @@ def test_near_ties_take_the_softmax_argmax():
     image = np.zeros((6, 5, 2), np.float32)
     image[0, :, 0] = 1.0  # column 1 wins clearly
     image[1, :, 1] = 1.0  # column 3 wins clearly
-    image[2, :, 0] = 0.5 * _LOGIT_MARGIN / 5  # column 1 ahead of 2 by less than the margin
-    image[3, 1:, 0] = 2.0 * _LOGIT_MARGIN / 5  # column 1 ahead by more than the margin
+    image[2, :, 0] = 0.5 * LOGIT_MARGIN / 5  # column 1 ahead of 2 by less than the margin
+    image[3, 1:, 0] = 2.0 * LOGIT_MARGIN / 5  # column 1 ahead by more than the margin
     image[4, :, 1] = (NEXT - LOW) / 5  # columns 2 and 3 tie exactly after the softmax
     # rows 5 and the rest of row 3: both bands 0, columns 1 and 2 one ulp apart
     expected, probs = softmax_classes(model, image)
@@ -78,7 +79,7 @@ def test_nan_pixels_follow_numpy_argmax():
     expected, probs = softmax_classes(model, image)
     assert np.isnan(probs.reshape(3, 4, N_OUT)[1, 2]).all() and expected[1, 2] == 0
     # The softmax twin (the pass before the argmax) gives NaN there too.
-    _, twin = _twin_for(model)
+    _, twin = twin_for(model)
     twin_probs = twin(tf.constant(image[None])).numpy()
     assert np.isnan(twin_probs[1, 2]).all()
     np.testing.assert_array_equal(twin_probs.argmax(axis=-1), expected)
@@ -87,7 +88,7 @@ def test_nan_pixels_follow_numpy_argmax():
 
 
 def test_argmax_helper_matches_numpy_on_ties_and_nan():
-    from seeice.phase2.inference import _argmax_like_numpy
+    from seeice.phase2.twin import _argmax_like_numpy
 
     rng = np.random.default_rng(0)
     values = rng.integers(0, 3, (500, N_OUT)).astype(np.float32)  # many ties

@@ -12,7 +12,7 @@ from typing import Callable, Iterator
 
 from tqdm.auto import tqdm
 
-from seeice.errors import ConfigError
+from seeice.errors import ConfigError, one_line
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +31,11 @@ def _run_config(runner: Callable[[dict], str], config: dict) -> tuple[str | None
     try:
         return runner(config), None
     except Exception as exc:  # reported to the driver, which records it
-        text = " ".join(str(exc).split()) or type(exc).__name__
-        return None, f"{type(exc).__name__}: {text}"[:500]
+        return None, one_line(exc)
 
 
-def run_on_ray(configs: dict[int, dict], address: str | None = None,
-               runner: Callable[[dict], str] | None = None, progress: bool = True,
+def run_on_ray(configs: dict[int, dict], runner: Callable[[dict], str],
+               address: str | None = None, progress: bool = True,
                labels: dict[int, str] | None = None, cpus_per_job: int | None = None
                ) -> Iterator[tuple[int, str | None, str | None]]:
     """Run job configs on Ray; yield (job index, note, error) as each job finishes.
@@ -45,16 +44,15 @@ def run_on_ray(configs: dict[int, dict], address: str | None = None,
     ----------
     configs : dict
         Job index -> CSC user inputs.
+    runner : callable
+        The job function (the sweep passes :func:`seeice.sweeps.jobs.run_job`); must be
+        importable by the workers.
     address : str, optional
         Ray cluster address; None starts (or joins) a local Ray.
-    runner : callable
-        The job function (``seeice.sweeps.batch.run_job`` by default); must be importable by workers.
     cpus_per_job : int, optional
         CPU slots per job on machines without GPUs (default: all local cores / 2, at least 1).
     """
     ray = _import_ray()
-    if runner is None:
-        from seeice.sweeps.batch import run_job as runner
     started_here = not ray.is_initialized()
     if started_here:
         ray.init(address=address, include_dashboard=False, log_to_driver=False,
@@ -77,7 +75,7 @@ def run_on_ray(configs: dict[int, dict], address: str | None = None,
                 try:
                     note, error = ray.get(ref)
                 except Exception as exc:  # a worker that died
-                    note, error = None, f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:500]
+                    note, error = None, one_line(exc)
                 bar.update(1)
                 if labels:
                     bar.set_postfix_str(labels.get(index, ""))

@@ -1,0 +1,40 @@
+"""Every default of the workflow, declared once (DESIGN sections 4 to 6).
+
+The library's settings read these; each script's block of user inputs shows the same values
+for users to edit (``tests/config/test_defaults.py`` checks that they agree). Names here are
+the library's (``patch_size``, ``tile_size``, ``bands``); the published names (``Kernel_size``,
+``size``, ``Ndims``, ``PatchSize``, ``Dims``) appear only in script headers and jobs CSVs.
+"""
+
+# ---- Phase one: training tiles
+TILE_SIZE = 50                  #: tile edge in pixels
+STRIDE = 25                     #: step between tile windows in pixels
+BANDS = 4                       #: R, G, B, NIR
+N_CLASSES = 7                   #: classes of the glacier scheme
+TILES_PER_CLASS = 5000          #: thinning keeps at most this many tiles per class
+
+# ---- Phase one: the tile CNN
+BATCH_SIZE = 50                 #: tiles per training batch
+MAX_EPOCHS = 120                #: most training epochs
+TARGET_ACCURACY = 0.985         #: stop at the first epoch whose validation accuracy reaches it
+TUNING_EPOCHS = 50              #: epochs of a tuning run
+FINE_TUNE_BATCH_SIZE = 25       #: fine-tuning batch
+FINE_TUNE_TARGET_ACCURACY = 0.995
+FINE_TUNE_LEARNING_RATE = 1e-5
+FINE_TUNE_MAX_EPOCHS = 120
+
+# ---- Phase two: CNN-supervised classification
+PATCH_SIZE = 7                  #: k of the phase-two classifier (1, 3, 5, 7 or 15)
+SAMPLES_PER_CLASS = 500_000     #: training windows per class (CNNsamples)
+PATIENCE = 10                   #: early-stopping patience (50 suits k = 1)
+SMALLEST_ELEMENT = 2            #: mode filter disk radius / 2, pixels (0: off)
+MEMORY_BUDGET_MB = 1024         #: working memory of row-block inference
+FIGURE_DPI = 400                #: resolution of the 4-part figures
+OUTPUT_PREFIX = "Results/CSC"   #: outputs go to <prefix>_patch<k>/
+EXPERIMENT = "CSC"              #: experiment name (k<k> is appended)
+
+# ---- Results
+SUBSAMPLE_PIXELS = 10_000_000   #: pixels per run pooled for F1 (published)
+HISTOGRAM_BIN_M = 10.0          #: bin width of front-error histograms, metres
+
+SEED = 0                        #: seed of every random step unless given
