@@ -1,8 +1,8 @@
 """Class schemes: class numbers, names, display colours and the roles the front step needs.
 
 The glacier scheme of the published method is the default (7 classes). Other schemes load
-from YAML (``configs/*.yaml``), for example the 5-class fluvial scheme of the St Marguerite
-imagery. Class 0 is always "unclassified"; the calving front is written as
+from YAML (shipped in ``seeice/schemes/``, or a file of the user's), for example the 5-class
+fluvial scheme of the St Marguerite imagery. Class 0 is always "unclassified"; the calving front is written as
 ``n_classes + 1`` (8 in the glacier scheme).
 
 YAML layout::
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -161,20 +162,34 @@ def load_scheme(spec: str | os.PathLike | None) -> ClassScheme:
     Parameters
     ----------
     spec : str, path or None
-        None or ``"glacier"`` gives the default 7-class glacier scheme; a path to a YAML file
-        (or the stem of a file in ``configs/``, such as ``"fluvial"``, looked up as
-        ``configs/scheme_<stem>.yaml``) loads that scheme.
+        None or ``"glacier"`` gives the default 7-class glacier scheme; the name of a scheme
+        shipped with the library (``"fluvial"``: ``seeice/schemes/fluvial.yaml``) or the path
+        of a YAML file loads that scheme.
     """
     if spec is None or str(spec) == "glacier":
         return GLACIER_SCHEME
     path = Path(spec)
     if not path.suffix:
-        path = Path(__file__).resolve().parent.parent / "configs" / f"scheme_{spec}.yaml"
-    if not path.is_file():
-        raise InputFileError(f"class scheme {str(spec)!r} not found (looked for {path}). "
-                             "Give 'glacier' or the path of a scheme YAML file.")
+        shipped = resources.files("seeice.schemes") / f"{spec}.yaml"
+        if not shipped.is_file():
+            raise InputFileError(f"class scheme {str(spec)!r} is not one of the shipped schemes "
+                                 f"({', '.join(shipped_schemes())}). Give one of those or the path "
+                                 "of a scheme YAML file.")
+        text, path = shipped.read_text(encoding="utf-8"), Path(str(shipped))
+    elif not path.is_file():
+        raise InputFileError(f"class scheme file {path} not found. Give one of the shipped "
+                             f"schemes ({', '.join(shipped_schemes())}) or the path of a scheme "
+                             "YAML file.")
+    else:
+        text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"class scheme file {path} is not valid YAML: {exc}") from None
     return scheme_from_dict(data, source=str(path))
+
+
+def shipped_schemes() -> list[str]:
+    """Names of the class schemes shipped with the library (``seeice/schemes/*.yaml``)."""
+    return sorted(Path(str(p)).stem for p in resources.files("seeice.schemes").iterdir()
+                  if str(p).endswith(".yaml"))

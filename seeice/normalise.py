@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-SENTINEL2_NORM_FACTOR = 8192.0
+#: Upper end of the Sentinel-2 DN range (reflectance x 10 000, saturating near 16384).
+SENTINEL2_DN_RANGE = 16384.0
+#: Divisor of deeper imagery: half the DN range.
+SENTINEL2_NORM_FACTOR = SENTINEL2_DN_RANGE / 2
 EIGHT_BIT_NORM_FACTOR = 255.0
 
 

@@ -117,7 +117,7 @@ def test_class_schemes_load_from_yaml_and_check_their_content(tmp_path):
     assert load_scheme(None) is GLACIER_SCHEME
     glacier_yaml = load_scheme("glacier")
     assert glacier_yaml.n_classes == 7 and glacier_yaml.front_value == 8
-    from_file = load_scheme(str(__import__("pathlib").Path("configs/scheme_glacier.yaml")))
+    from_file = load_scheme(str(__import__("pathlib").Path("seeice/schemes/glacier.yaml")))
     assert from_file.names == GLACIER_SCHEME.names and from_file.ocean == (1, 2, 3)
     fluvial = load_scheme("fluvial")
     assert fluvial.n_classes == 5 and not fluvial.has_front and fluvial.front_value == 6

@@ -34,6 +34,7 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from seeice.checks import positive_int
 from seeice.classes import GLACIER_SCHEME, ClassScheme, scheme_from_dict
 from seeice.errors import ConfigError, InputFileError, ModelError
 from seeice.io.atomic import atomic_path, write_json
@@ -126,11 +127,7 @@ class ModelMetadata:
 
     def __post_init__(self):
         for name in ("tile_size", "bands", "n_classes"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value \
-                    or value < 1:
-                raise ConfigError(f"model metadata: {name} must be a positive integer, got {value!r}.")
-            setattr(self, name, int(value))
+            setattr(self, name, positive_int(getattr(self, name), f"model metadata: {name}"))
         if self.scheme is None:
             scheme = default_scheme(self.n_classes)
             if self.class_names is not None and len(self.class_names) == self.n_classes:
@@ -236,6 +233,17 @@ def resolve_model_path(model_path: str | os.PathLike) -> Path:
                          "saved by TrainCNN as <name>.keras.")
 
 
+def check_model_name(name) -> str:
+    """A model name as a plain file name without the ``.keras`` suffix, or a :class:`ConfigError`."""
+    name = str(name)
+    if name.endswith(MODEL_SUFFIX):
+        name = name[: -len(MODEL_SUFFIX)]
+    if not name or "/" in name or "\\" in name or name in (".", ".."):
+        raise ConfigError(f"model name {name!r} is not a plain file name; give a name such as "
+                          "'VGG16_50_RGBNIR' (the folder goes in --out).")
+    return name
+
+
 def save_model(model, out_dir: str | os.PathLike, name: str, metadata: ModelMetadata) -> Path:
     """Save ``model`` as ``<out_dir>/<name>.keras`` and its metadata beside it, atomically.
 
@@ -266,12 +274,7 @@ def save_model(model, out_dir: str | os.PathLike, name: str, metadata: ModelMeta
     ModelError
         The metadata do not match the model's shapes.
     """
-    name = str(name)
-    if name.endswith(MODEL_SUFFIX):
-        name = name[: -len(MODEL_SUFFIX)]
-    if not name or "/" in name or "\\" in name or name in (".", ".."):
-        raise ConfigError(f"model name {name!r} is not a plain file name; give a name such as "
-                          "'VGG16_50_RGBNIR' (the folder goes in --out).")
+    name = check_model_name(name)
     check_model_matches(model, metadata, source=name)
     metadata.created = _now()
     out_dir = Path(out_dir)

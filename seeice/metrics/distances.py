@@ -14,13 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
+from seeice.defaults import HISTOGRAM_BIN_M
 from seeice.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
 
 #: Statistics of a set of distances, in table order.
 STATISTICS = ("Mode", "Median", "Mean", "St.Dev")
-DEFAULT_BIN_M = 10.0
+DEFAULT_BIN_M = HISTOGRAM_BIN_M
 CATASTROPHIC_ERROR_M = 1000.0
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import warnings
 
+from seeice.checks import positive_number
 from seeice.errors import ConfigError, ModelError
 from seeice.io.model_store import BASES, MODEL_NAME_PREFIX, base_of
 
@@ -188,8 +189,7 @@ def compile_tile_model(model, learning_rate: float | None = None):
     if learning_rate is None:
         base = base_of(model)
         learning_rate = DEFAULT_LEARNING_RATE.get(base, DEFAULT_LEARNING_RATE["vgg16"])
-    if not learning_rate > 0:
-        raise ConfigError(f"learning rate must be positive, got {learning_rate!r}.")
+    positive_number(learning_rate, "learning rate")
     optimiser = keras.optimizers.Adam(learning_rate=float(learning_rate), beta_1=0.9,
                                       beta_2=0.999, amsgrad=True)
     model.compile(optimizer=optimiser, loss="categorical_crossentropy", metrics=["accuracy"])

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from seeice.checks import positive_int
 from seeice.config.inputs import save_run_config
 from seeice.errors import ConfigError, DataError, InputFileError, RasterError
 from seeice.io.raster import (
@@ -94,10 +95,8 @@ def _check_inputs(tile_size, stride, valid_fraction, bands):
     if not 0.0 <= float(valid_fraction) < 1.0:
         raise ConfigError(f"validation fraction must lie in [0, 1), got {valid_fraction}. "
                           "Use 0 for no validation tiles, 0.2 for a fifth.")
-    if bands is not None and (isinstance(bands, bool) or not isinstance(bands, (int, np.integer))
-                              or bands < 1):
-        raise ConfigError(f"bands must be a positive whole number or None (all bands), "
-                          f"got {bands!r}.")
+    if bands is not None:
+        positive_int(bands, "bands", "Give None to keep all bands.")
 
 
 def _plan(images_dir: Path, tile_size: int, stride: int, valid_fraction: float, bands,

@@ -44,12 +44,13 @@ import numpy as np
 from numpy.lib.format import open_memmap
 from tqdm import tqdm
 
+from seeice.checks import positive_int
 from seeice.config.inputs import save_run_config
 from seeice.errors import ConfigError, DataError, InputFileError, RasterError
 from seeice.io.atomic import atomic_path
 from seeice.io.raster import read_image
 from seeice.io.tiles import find_class_folders, list_tiles
-from seeice.normalise import default_norm_factor, normalise
+from seeice.normalise import SENTINEL2_DN_RANGE, default_norm_factor, normalise
 from seeice.phase1.tiling import TILE_SIZE
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ log = logging.getLogger(__name__)
 MODES = ("float16", "uint8", "uint8float16", "int16")
 TENSOR_DTYPES = {"float16": np.float16, "uint8": np.uint8, "uint8float16": np.float16,
                  "int16": np.int16}
-UINT8_INPUT_RANGE = 16384.0      # raw value mapped to 255 in the uint8 modes
+UINT8_INPUT_RANGE = SENTINEL2_DN_RANGE  # raw value mapped to 255 in the uint8 modes
 LABEL_DTYPE = np.uint8
 _READ_BATCH = 1024
 
@@ -409,8 +410,7 @@ def compile_tensor(folder: str | os.PathLike, name: str, out_dir: str | os.PathL
     """
     check_mode(mode)
     for label, value in (("tile size", tile_size), ("bands", bands), ("classes", n_classes)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ConfigError(f"{label} must be a positive whole number, got {value!r}.")
+        positive_int(value, label)
     if not 0.0 < float(subsample) <= 1.0:
         raise ConfigError(f"subsample must lie in (0, 1], got {subsample}; 1 keeps every tile.")
     if norm_factor is not None:

@@ -17,13 +17,14 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from seeice.checks import positive_int
 from seeice.config.inputs import save_run_config
-from seeice.errors import ConfigError
+from seeice.defaults import SEED, TILES_PER_CLASS
 from seeice.io.tiles import find_class_folders, list_tiles
 
 log = logging.getLogger(__name__)
 
-PER_CLASS = 5000
+PER_CLASS = TILES_PER_CLASS
 
 
 @dataclass
@@ -64,7 +65,7 @@ def select_excess(n_tiles: int, per_class: int, seed: int, class_number: int) ->
     return np.sort(rng.choice(n_tiles, size=excess, replace=False))
 
 
-def thin_tiles(folder: str | os.PathLike, per_class: int = PER_CLASS, seed: int = 0,
+def thin_tiles(folder: str | os.PathLike, per_class: int = PER_CLASS, seed: int = SEED,
                dry_run: bool = False, run_config: dict | None = None,
                script: str | None = None) -> ThinningResult:
     """Delete a seeded random excess of tiles so that every class keeps at most ``per_class``.
@@ -96,8 +97,7 @@ def thin_tiles(folder: str | os.PathLike, per_class: int = PER_CLASS, seed: int 
     ConfigError
         ``per_class`` is not a positive whole number.
     """
-    if isinstance(per_class, bool) or not isinstance(per_class, (int, np.integer)) or per_class < 1:
-        raise ConfigError(f"tiles per class must be a positive whole number, got {per_class!r}.")
+    positive_int(per_class, "tiles per class")
     root, class_dirs = find_class_folders(folder)
     result = ThinningResult(root, dry_run=dry_run)
     doomed: list[Path] = []

@@ -13,13 +13,12 @@ import keras
 import numpy as np
 
 from seeice.errors import ConfigError, DataError, InputFileError
-from seeice.normalise import SENTINEL2_NORM_FACTOR
+from seeice.normalise import SENTINEL2_DN_RANGE, SENTINEL2_NORM_FACTOR
 
 log = logging.getLogger(__name__)
 
 
 VALIDATION_FRACTION = 0.2
-RAW_RANGE = 16384.0  # Sentinel-2 DN range assumed by the uint8 tensor mode (255 * I / 16384)
 
 
 @dataclass
@@ -111,7 +110,7 @@ def infer_norm_factor(dtype, sidecar: dict | None = None, source: str = "tensor"
         log.info("%s has no sidecar: int16 tensor taken as raw pixel values (factor 1).", source)
         return 1.0
     if dtype == np.uint8:
-        factor = RAW_RANGE / 255.0
+        factor = SENTINEL2_DN_RANGE / 255.0
         log.warning("%s has no sidecar JSON: assuming uint8 mode (255 * DN / 16384), i.e. "
                     "normalisation factor %.4g.", source, factor)
         return factor

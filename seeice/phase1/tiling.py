@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from seeice.errors import ConfigError, RasterError
+from seeice.checks import positive_int
+from seeice.defaults import STRIDE, TILE_SIZE
+from seeice.errors import RasterError
 
-TILE_SIZE = 50
-STRIDE = 25
 MAX_UNLABELLED = 0.10
 MIN_MAJORITY = 0.95
 # Pixels indexed per bincount call (bounds the temporary index array to ~32 MB).
@@ -49,9 +49,8 @@ class TileSet:
 
 
 def check_tiling(tile_size: int, stride: int) -> None:
-    for name, value in (("tile size", tile_size), ("stride", stride)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ConfigError(f"{name} must be a positive whole number of pixels, got {value!r}.")
+    positive_int(tile_size, "tile size", "Give it in pixels.")
+    positive_int(stride, "stride", "Give it in pixels.")
 
 
 def crop_to_tiles(array: np.ndarray, tile_size: int) -> np.ndarray:

@@ -20,12 +20,32 @@ import keras
 import numpy as np
 import pandas as pd
 
+from seeice.checks import positive_int, positive_number
 from seeice.classes import ClassScheme, load_scheme, scheme_from_dict
 from seeice.config.inputs import save_run_config
 from seeice.config.runner import keras_verbosity
+from seeice.defaults import (
+    BANDS,
+    BATCH_SIZE,
+    FINE_TUNE_BATCH_SIZE,
+    FINE_TUNE_LEARNING_RATE,
+    FINE_TUNE_MAX_EPOCHS,
+    FINE_TUNE_TARGET_ACCURACY,
+    MAX_EPOCHS,
+    N_CLASSES,
+    SEED,
+    TARGET_ACCURACY,
+    TUNING_EPOCHS,
+)
 from seeice.errors import ConfigError, DataError, ModelError
 from seeice.io.atomic import write_csv
-from seeice.io.model_store import ModelMetadata, default_scheme, load_model, save_model
+from seeice.io.model_store import (
+    ModelMetadata,
+    check_model_name,
+    default_scheme,
+    load_model,
+    save_model,
+)
 from seeice.metrics.reports import classification_report_frame, format_report
 from seeice.phase1 import precision as _precision
 from seeice.phase1.history import TargetAccuracyStop, history_frame, plot_history
@@ -40,7 +60,6 @@ from seeice.phase1.tile_data import TileData, TileDataset, load_tile_data, split
 log = logging.getLogger(__name__)
 
 
-DEFAULT_TUNING_EPOCHS = 50
 
 
 @dataclass
@@ -81,22 +100,6 @@ class TrainingResult:
     figure_path: Path | None
     run_path: Path
     seconds: float
-
-
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or int(value) != value or value < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
-
-
-def _check_name(name: str) -> str:
-    name = str(name)
-    if name.endswith(".keras"):
-        name = name[:-6]
-    if not name or "/" in name or "\\" in name or name in (".", ".."):
-        raise ConfigError(f"model name {name!r} is not a plain file name; give a name such as "
-                          "'VGG16_50_RGBNIR' (the folder goes in --out).")
-    return name
 
 
 def _resolve_scheme(scheme, n_classes: int, sidecar: dict) -> ClassScheme:
@@ -167,11 +170,11 @@ def _outcome(fit: dict) -> dict:
 
 
 def train_tile_cnn(tensor_path: str | os.PathLike, labels_path: str | os.PathLike,
-                   out_dir: str | os.PathLike, name: str, base: str = "vgg16", bands: int = 4,
-                   n_classes: int = 7, batch_size: int = 50, epochs: int = 120,
-                   target_accuracy: float = 0.985, tuning: bool = False,
-                   tuning_epochs: int = DEFAULT_TUNING_EPOCHS, precision: str = "auto",
-                   seed: int = 0, learning_rate: float | None = None,
+                   out_dir: str | os.PathLike, name: str, base: str = "vgg16", bands: int = BANDS,
+                   n_classes: int = N_CLASSES, batch_size: int = BATCH_SIZE,
+                   epochs: int = MAX_EPOCHS, target_accuracy: float = TARGET_ACCURACY,
+                   tuning: bool = False, tuning_epochs: int = TUNING_EPOCHS,
+                   precision: str = "auto", seed: int = SEED, learning_rate: float | None = None,
                    scheme: str | ClassScheme | None = None, norm_factor: float | None = None,
                    run_config: dict | None = None, script: str | None = None) -> TrainingResult:
     """Train the phase-one tile CNN on a compiled tile tensor.
@@ -230,14 +233,14 @@ def train_tile_cnn(tensor_path: str | os.PathLike, labels_path: str | os.PathLik
     """
     started = time.perf_counter()
     base = check_base(base)
-    bands = None if bands is None else _check_positive_int(bands, "bands")
-    n_classes = _check_positive_int(n_classes, "n_classes")
-    batch_size = _check_positive_int(batch_size, "batch_size")
-    epochs = _check_positive_int(tuning_epochs if tuning else epochs,
+    bands = None if bands is None else positive_int(bands, "bands")
+    n_classes = positive_int(n_classes, "n_classes")
+    batch_size = positive_int(batch_size, "batch_size")
+    epochs = positive_int(tuning_epochs if tuning else epochs,
                                  "tuning_epochs" if tuning else "epochs")
     if not tuning and not 0 < float(target_accuracy) <= 1:
         raise ConfigError(f"target accuracy must be in (0, 1], got {target_accuracy!r}.")
-    name = _check_name(name)
+    name = check_model_name(name)
     policy, reason = _precision.explain_policy(precision)
     data = load_tile_data(tensor_path, labels_path, bands=bands, n_classes=n_classes,
                           norm_factor=norm_factor)
@@ -303,8 +306,10 @@ def train_tile_cnn(tensor_path: str | os.PathLike, labels_path: str | os.PathLik
 
 def fine_tune(model_path: str | os.PathLike, tensor_path: str | os.PathLike,
               labels_path: str | os.PathLike, out_dir: str | os.PathLike, name: str,
-              learning_rate: float = 1e-5, batch_size: int = 25, target_accuracy: float = 0.995,
-              epochs: int = 120, seed: int = 0, run_config: dict | None = None,
+              learning_rate: float = FINE_TUNE_LEARNING_RATE,
+              batch_size: int = FINE_TUNE_BATCH_SIZE,
+              target_accuracy: float = FINE_TUNE_TARGET_ACCURACY,
+              epochs: int = FINE_TUNE_MAX_EPOCHS, seed: int = SEED, run_config: dict | None = None,
               script: str | None = None) -> TrainingResult:
     """Continue training a saved tile model on new data ("joint" fine-tuning).
 
@@ -342,13 +347,12 @@ def fine_tune(model_path: str | os.PathLike, tensor_path: str | os.PathLike,
         As in :func:`train_tile_cnn`.
     """
     started = time.perf_counter()
-    batch_size = _check_positive_int(batch_size, "batch_size")
-    epochs = _check_positive_int(epochs, "epochs")
+    batch_size = positive_int(batch_size, "batch_size")
+    epochs = positive_int(epochs, "epochs")
     if not 0 < float(target_accuracy) <= 1:
         raise ConfigError(f"target accuracy must be in (0, 1], got {target_accuracy!r}.")
-    if not learning_rate > 0:
-        raise ConfigError(f"learning rate must be positive, got {learning_rate!r}.")
-    name = _check_name(name)
+    positive_number(learning_rate, "learning rate")
+    name = check_model_name(name)
     model, parent = load_model(model_path)
     tensor_path = Path(tensor_path)
     data = load_tile_data(tensor_path, labels_path, bands=None, n_classes=parent.n_classes)

@@ -47,6 +47,7 @@ import math
 
 import numpy as np
 
+from seeice.defaults import MEMORY_BUDGET_MB
 from seeice.errors import ConfigError, ModelError, RasterError
 from seeice.phase2.twin import labels_for, plan_for, quiet_tracing
 
@@ -56,7 +57,7 @@ log = logging.getLogger(__name__)
 #: Windows per batch of the per-window baseline (the published value).
 PER_WINDOW_BATCH = 25_000
 #: Default working-memory budget of the row-block mode, in MB.
-DEFAULT_MEMORY_BUDGET_MB = 1024
+DEFAULT_MEMORY_BUDGET_MB = MEMORY_BUDGET_MB
 #: Working memory (MB, as estimated by the plan) of the blocks that compute fastest. One call
 #: over a whole large image is slower, not faster: its activations (512 channels per pixel
 #: for k >= 5) no longer fit the caches and their fresh allocations cost page faults. On a

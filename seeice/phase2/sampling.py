@@ -13,11 +13,13 @@ import logging
 
 import numpy as np
 
+from seeice.checks import positive_int
+from seeice.defaults import SAMPLES_PER_CLASS
 from seeice.errors import ConfigError, DataError, RasterError
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SAMPLES_PER_CLASS = 500_000
+DEFAULT_SAMPLES_PER_CLASS = SAMPLES_PER_CLASS
 _CHUNK_VALUES = 16_000_000  # values gathered per step (64 MB of float32)
 
 
@@ -75,10 +77,8 @@ def sample_windows(
     if int(k) != k or k < 1 or k % 2 == 0:
         raise ConfigError(f"window size k must be a positive odd integer, got {k!r}. Use 1, 3, 5, 7 or 15.")
     k = int(k)
-    if int(samples_per_class) != samples_per_class or samples_per_class < 1:
-        raise ConfigError(
-            f"samples_per_class must be a positive integer, got {samples_per_class!r} (CNNsamples)."
-        )
+    samples_per_class = positive_int(samples_per_class, "samples_per_class",
+                                     "Set CNNsamples (--samples).")
     image = np.asarray(image)
     if image.ndim == 2:
         image = image[:, :, None]

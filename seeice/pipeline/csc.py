@@ -28,6 +28,7 @@ from typing import Mapping
 import pandas as pd
 from tqdm.auto import tqdm
 
+from seeice import defaults as D
 from seeice.classes import ClassScheme
 from seeice.config.inputs import save_run_config
 from seeice.errors import ConfigError, DataError, ModelError, SeeIceError
@@ -51,18 +52,18 @@ class CSCSettings:
     model_path: Path
     predict_dir: Path
     out_prefix: Path
-    experiment: str = "CSC"
-    bands: int = 4
-    patch_size: int = 7
-    tile_size: int = 50
-    samples_per_class: int = 500_000
+    experiment: str = D.EXPERIMENT
+    bands: int = D.BANDS
+    patch_size: int = D.PATCH_SIZE
+    tile_size: int = D.TILE_SIZE
+    samples_per_class: int = D.SAMPLES_PER_CLASS
     whole_image: bool = True
-    patience: int = 10
-    smallest_element: int = 2
+    patience: int = D.PATIENCE
+    smallest_element: int = D.SMALLEST_ELEMENT
     gac_glacier: bool = True
-    dpi: int = 400
-    seed: int = 0
-    memory_budget_mb: int = 1024
+    dpi: int = D.FIGURE_DPI
+    seed: int = D.SEED
+    memory_budget_mb: int = D.MEMORY_BUDGET_MB
     pixel_size: float | None = None
     n_classes: int | None = None
     progress: bool = True
@@ -89,19 +90,19 @@ class CSCSettings:
         return cls(
             model_path=Path(get("ModelName", "")),
             predict_dir=Path(get("PredictPath", "")),
-            out_prefix=Path(get("ScorePath", "CSC_output")),
-            experiment=str(get("Experiment", "CSC")),
-            bands=int(get("Ndims", 4)),
-            patch_size=int(get("Kernel_size", 7)),
-            tile_size=int(get("size", 50)),
-            samples_per_class=int(get("CNNsamples", 500_000)),
+            out_prefix=Path(get("ScorePath", D.OUTPUT_PREFIX)),
+            experiment=str(get("Experiment", D.EXPERIMENT)),
+            bands=int(get("Ndims", D.BANDS)),
+            patch_size=int(get("Kernel_size", D.PATCH_SIZE)),
+            tile_size=int(get("size", D.TILE_SIZE)),
+            samples_per_class=int(get("CNNsamples", D.SAMPLES_PER_CLASS)),
             whole_image=bool(int(get("WholeImage", 1))),
-            patience=int(get("Patience", 10)),
-            smallest_element=int(get("SmallestElement", 2)),
+            patience=int(get("Patience", D.PATIENCE)),
+            smallest_element=int(get("SmallestElement", D.SMALLEST_ELEMENT)),
             gac_glacier=bool(int(get("GACglacier", 1))),
-            dpi=int(get("OutDPI", 400)),
-            seed=int(get("Seed", 0)),
-            memory_budget_mb=int(get("MemoryBudgetMB", 1024)),
+            dpi=int(get("OutDPI", D.FIGURE_DPI)),
+            seed=int(get("Seed", D.SEED)),
+            memory_budget_mb=int(get("MemoryBudgetMB", D.MEMORY_BUDGET_MB)),
             pixel_size=float(pixel) if pixel else None,
             n_classes=int(config["NClasses"]) if config.get("NClasses") else None,
             progress=bool(get("Progress", True)),

@@ -13,10 +13,10 @@ from seeice.errors import DataError
 from seeice.io.atomic import write_csv
 from seeice.io.raster import list_images
 from seeice.results.runs import (
-    _section,
     find_runs,
     log,
     read_run_record,
+    record_section,
     run_experiment,
     run_metadata,
 )
@@ -89,7 +89,7 @@ def clear_joint(runs_dir: str | os.PathLike, joint_images_dir: str | os.PathLike
         joint_runs += 1
         run_stems = stems
         if run_stems is None:
-            listed = _section(_section(record, "model"), "training").get("fine_tuned_on") or []
+            listed = record_section(record_section(record, "model"), "training").get("fine_tuned_on") or []
             run_stems = sorted({Path(str(s)).stem for s in listed})
             if not run_stems:
                 log.warning("run %s: run.json names no fine-tuning images (model training "

@@ -12,15 +12,15 @@ import pandas as pd
 from seeice.errors import DataError, InputFileError, RasterError
 from seeice.io.raster import read_image, read_labels
 from seeice.results.runs import (
-    _CLASSIFIED,
-    _metadata_columns,
-    _typed,
+    CLASSIFIED_PATTERNS,
     find_runs,
     log,
+    metadata_columns,
     run_metadata,
     run_scheme,
+    typed_columns,
 )
-from seeice.results.tables import DISTANCE_COLUMNS, _distance_rows
+from seeice.results.tables import DISTANCE_COLUMNS, distance_rows
 
 MIN_CONTOUR_VERTICES = 100
 DEFAULT_ROCK_CLASSES = (6, 7)
@@ -106,7 +106,7 @@ def run_margin_distances(run_dir: str | os.PathLike, vm_dir: str | os.PathLike,
     if rock_classes is None:
         rock_classes = run_scheme(run_dir).rock or DEFAULT_ROCK_CLASSES
     out = {}
-    paths = sorted(p for pattern in _CLASSIFIED for p in run_dir.glob(pattern))
+    paths = sorted(p for pattern in CLASSIFIED_PATTERNS for p in run_dir.glob(pattern))
     for path in paths:
         stem = path.name[:path.name.rindex("_classified")]
         vm_path = _find_vm(vm_dir, stem)
@@ -155,13 +155,13 @@ def valley_margin_table(runs_dir: str | os.PathLike, vm_dir: str | os.PathLike,
         raise InputFileError(f"valley margin folder {vm_dir} does not exist. Give the folder of "
                              "the VM_<stem>.tif rasters.")
     rows = []
-    for run in find_runs(runs_dir, _CLASSIFIED, "<stem>_classified.tif rasters"):
+    for run in find_runs(runs_dir, CLASSIFIED_PATTERNS, "<stem>_classified.tif rasters"):
         per_image = run_margin_distances(run, vm_dir, pixel_size, rock_classes)
         if not per_image:
             continue
-        rows += _distance_rows(run, _metadata_columns(run_metadata(run)),
+        rows += distance_rows(run, metadata_columns(run_metadata(run)),
                                np.concatenate(list(per_image.values())))
     if not rows:
         raise DataError(f"no valley margin could be compared: no classified raster in {runs_dir} "
                         f"has a VM_<stem>.tif in {vm_dir} and a predicted rock boundary.")
-    return _typed(pd.DataFrame(rows), DISTANCE_COLUMNS)
+    return typed_columns(pd.DataFrame(rows), DISTANCE_COLUMNS)

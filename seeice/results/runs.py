@@ -42,10 +42,10 @@ METADATA_COLUMNS = ("Patch_Size", "Tile_Size", "Bands", "CNN_Training", "Glacier
 GLACIER_TOKENS = {"hel": "Helheim", "jak": "Jakobshavn", "sto": "Store"}
 #: Published convention for runs without run.json: phase one was trained on Helheim.
 PUBLISHED_VALIDATION = {"Helheim": "Seen", "Jakobshavn": "Unseen", "Store": "Unseen"}
-_OVPDAT = "OvPdat_*.npz"
-_CFDIST = "*_cfdistances.npy"
-_CLASSIFIED = ("*_classified.tif", "*_classified.tiff", "*_classified.png")
-_RESULT_PATTERNS = (_OVPDAT, _CFDIST, *_CLASSIFIED, "CNN_*.csv", "CSC_*.csv")
+OVPDAT_PATTERN = "OvPdat_*.npz"
+CFDIST_PATTERN = "*_cfdistances.npy"
+CLASSIFIED_PATTERNS = ("*_classified.tif", "*_classified.tiff", "*_classified.png")
+_RESULT_PATTERNS = (OVPDAT_PATTERN, CFDIST_PATTERN, *CLASSIFIED_PATTERNS, "CNN_*.csv", "CSC_*.csv")
 _IMAGE_LIST_KEYS = ("images", "training_images", "train_images", "image_stems")
 _PATCH_KEYS = ("Kernel_size", "PatchSize", "patch_size")
 _TILE_KEYS = ("size", "TileSize", "tile_size")
@@ -122,7 +122,7 @@ def read_run_record(run_dir: str | os.PathLike) -> dict | None:
     return record
 
 
-def _section(record: dict | None, key: str) -> dict:
+def record_section(record: dict | None, key: str) -> dict:
     value = (record or {}).get(key)
     return value if isinstance(value, dict) else {}
 
@@ -217,7 +217,7 @@ def run_experiment(run_dir: str | os.PathLike, record: dict | None = None) -> st
     run_dir = Path(run_dir)
     record = read_run_record(run_dir) if record is None else record
     names = [p.name for p in run_dir.iterdir() if p.is_file()]
-    config = _section(record, "config")
+    config = record_section(record, "config")
     exp = _first(config, "Experiment", "experiment")
     if (record or {}).get("experiment_name"):
         return str(record["experiment_name"])
@@ -246,7 +246,7 @@ def run_experiment(run_dir: str | os.PathLike, record: dict | None = None) -> st
 def _known_stems(run_dir: Path) -> list[str]:
     """Image stems named exactly by ``<stem>_classified.*`` and ``<stem>_cfdistances.npy``."""
     stems = set()
-    for pattern in (*_CLASSIFIED, _CFDIST):
+    for pattern in (*CLASSIFIED_PATTERNS, CFDIST_PATTERN):
         tail = pattern[1:]
         stems.update(p.name[:-len(tail)] for p in run_dir.glob(pattern))
     return sorted(stems)
@@ -264,7 +264,7 @@ def run_images(run_dir: str | os.PathLike, record: dict | None = None) -> list[s
     exp = run_experiment(run_dir, record)
     if exp:
         tail = f"_{exp}.npz"
-        stems.update(p.name[len("OvPdat_"):-len(tail)] for p in run_dir.glob(_OVPDAT)
+        stems.update(p.name[len("OvPdat_"):-len(tail)] for p in run_dir.glob(OVPDAT_PATTERN)
                      if p.name.endswith(tail))
     return sorted(stems)
 
@@ -272,7 +272,7 @@ def run_images(run_dir: str | os.PathLike, record: dict | None = None) -> list[s
 def run_scheme(run_dir: str | os.PathLike, record: dict | None = None) -> ClassScheme:
     """The class scheme of a run: run.json ``scheme``, else the model's, else the glacier one."""
     record = read_run_record(run_dir) if record is None else record
-    data = _section(record, "scheme") or _section(_section(record, "model"), "scheme")
+    data = record_section(record, "scheme") or record_section(record_section(record, "model"), "scheme")
     if not data:
         return GLACIER_SCHEME
     try:
@@ -323,9 +323,9 @@ def run_metadata(run_dir: str | os.PathLike, record: dict | None = None) -> dict
     if record is None:
         meta = from_name
     else:
-        config = _section(record, "config")
-        model = _section(record, "model")
-        training = _section(model, "training")
+        config = record_section(record, "config")
+        model = record_section(record, "model")
+        training = record_section(model, "training")
         patch = _as_int(_first(config, *_PATCH_KEYS))
         tile = _as_int(_first(config, *_TILE_KEYS)) \
             or _as_int(model.get("tile_size"))
@@ -367,13 +367,13 @@ def run_metadata(run_dir: str | os.PathLike, record: dict | None = None) -> dict
     return meta
 
 
-def _metadata_columns(meta: dict) -> dict:
+def metadata_columns(meta: dict) -> dict:
     return {"Patch_Size": meta["patch_size"], "Tile_Size": meta["tile_size"],
             "Bands": meta["bands"], "CNN_Training": meta["cnn_training"],
             "Glacier": meta["glacier"], "Validation": meta["validation"]}
 
 
-def _typed(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+def typed_columns(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     frame = frame.reindex(columns=list(columns))
     for column in ("Patch_Size", "Tile_Size", "CSC_Phase", "N_Pixels", "Count"):
         if column in frame:

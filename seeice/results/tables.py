@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from seeice.defaults import SUBSAMPLE_PIXELS
 from seeice.errors import ConfigError, DataError
 from seeice.metrics.distances import (
     STATISTICS,
@@ -20,16 +21,16 @@ from seeice.metrics.distances import (
     warn_catastrophic,
 )
 from seeice.results.runs import (
-    _CFDIST,
-    _OVPDAT,
+    CFDIST_PATTERN,
     METADATA_COLUMNS,
-    _metadata_columns,
-    _typed,
+    OVPDAT_PATTERN,
     find_runs,
     log,
+    metadata_columns,
     read_run_record,
     run_metadata,
     run_scheme,
+    typed_columns,
 )
 
 #: Columns of :func:`classification_table`.
@@ -37,7 +38,7 @@ CLASSIFICATION_COLUMNS = ("F1", "F1_Class", "Patch_Size", "Tile_Size", "Bands", 
                           "CSC_Phase", "Glacier", "Validation", "Run", "N_Pixels")
 #: Columns of :func:`calving_table` and :func:`valley_margin_table`.
 DISTANCE_COLUMNS = ("Run", "Statistic", "Error_m", *METADATA_COLUMNS, "Count")
-DEFAULT_SUBSAMPLE = 10_000_000
+DEFAULT_SUBSAMPLE = SUBSAMPLE_PIXELS
 
 
 def load_ovpdat(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -86,7 +87,7 @@ def pool_labels(run_dir: str | os.PathLike, subsample: int | None = DEFAULT_SUBS
     if subsample is not None and (isinstance(subsample, bool) or int(subsample) < 0):
         raise ConfigError(f"subsample must be a pixel count >= 0 (0: all pixels), got "
                           f"{subsample!r}.")
-    files = sorted(Path(run_dir).glob(_OVPDAT))
+    files = sorted(Path(run_dir).glob(OVPDAT_PATTERN))
     if not files:
         raise DataError(f"{run_dir} holds no OvPdat_*.npz files.")
     parts = [load_ovpdat(f) for f in files]
@@ -158,10 +159,10 @@ def classification_table(runs_dir: str | os.PathLike, subsample: int | None = DE
     from tqdm.auto import tqdm
 
     rows = []
-    runs = find_runs(runs_dir, (_OVPDAT,), "OvPdat_*.npz label files")
+    runs = find_runs(runs_dir, (OVPDAT_PATTERN,), "OvPdat_*.npz label files")
     for run in tqdm(runs, desc="classification", unit="run", disable=None):
         record = read_run_record(run)
-        meta = _metadata_columns(run_metadata(run, record))
+        meta = metadata_columns(run_metadata(run, record))
         glacier_class = run_scheme(run, record).glacier
         truth, cnn, csc = pool_labels(run, subsample, seed)
         if truth.size == 0:
@@ -174,7 +175,7 @@ def classification_table(runs_dir: str | os.PathLike, subsample: int | None = DE
                              "Run": run.name, "N_Pixels": truth.size})
         log.info("run %s: %d pixels, weighted F1 phase 1 %.3f, phase 2 %.3f", run.name,
                  truth.size, rows[-4]["F1"], rows[-2]["F1"])
-    return _typed(pd.DataFrame(rows), CLASSIFICATION_COLUMNS)
+    return typed_columns(pd.DataFrame(rows), CLASSIFICATION_COLUMNS)
 
 
 def run_front_distances(run_dir: str | os.PathLike, warn: bool = True) -> dict[str, np.ndarray]:
@@ -184,15 +185,15 @@ def run_front_distances(run_dir: str | os.PathLike, warn: bool = True) -> dict[s
     """
     run_dir = Path(run_dir)
     out = {}
-    for path in sorted(run_dir.glob(_CFDIST)):
-        stem = path.name[:-len(_CFDIST) + 1]
+    for path in sorted(run_dir.glob(CFDIST_PATTERN)):
+        stem = path.name[:-len(CFDIST_PATTERN) + 1]
         out[stem] = load_distances(path)
         if warn:
             warn_catastrophic(out[stem], f"run {run_dir.name}, image {stem}")
     return out
 
 
-def _distance_rows(run: Path, meta: dict, distances: np.ndarray) -> list[dict]:
+def distance_rows(run: Path, meta: dict, distances: np.ndarray) -> list[dict]:
     stats = distance_stats(distances)
     return [{"Run": run.name, "Statistic": label, "Error_m": stats[key], **meta,
              "Count": distances.size}
@@ -217,14 +218,14 @@ def calving_table(runs_dir: str | os.PathLike) -> pd.DataFrame:
         with an error over 1000 m.
     """
     rows = []
-    for run in find_runs(runs_dir, (_CFDIST,), "*_cfdistances.npy front distances"):
+    for run in find_runs(runs_dir, (CFDIST_PATTERN,), "*_cfdistances.npy front distances"):
         per_image = run_front_distances(run)
         pooled = np.concatenate(list(per_image.values()))
         if pooled.size == 0:
             log.warning("run %s: its front distance files are empty; skipped.", run.name)
             continue
-        meta = _metadata_columns(run_metadata(run))
-        rows += _distance_rows(run, meta, pooled)
+        meta = metadata_columns(run_metadata(run))
+        rows += distance_rows(run, meta, pooled)
     if not rows:
         raise DataError(f"no front distances in {runs_dir}: every *_cfdistances.npy is empty.")
-    return _typed(pd.DataFrame(rows), DISTANCE_COLUMNS)
+    return typed_columns(pd.DataFrame(rows), DISTANCE_COLUMNS)

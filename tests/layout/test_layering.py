@@ -16,6 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "seeice"
 #: The top-level modules (errors, classes, normalise, defaults, checks) are the base.
 RANKS = {
     "base": 0,
+    "schemes": 0,   # package data
     "io": 1,
     "config": 2,
     "metrics": 3,

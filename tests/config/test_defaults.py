@@ -1,0 +1,80 @@
+"""Every script header shows the library's default (seeice.defaults), so the two never drift apart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from seeice import defaults as D
+from seeice.config.inputs import parse_header
+from seeice.phase1.thinning import thin_tiles
+from seeice.phase1.tiling import window_starts
+from seeice.phase2.sampling import sample_windows
+from seeice.pipeline.csc import CSCSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: (script, header name) -> the library default it must show.
+HEADER_DEFAULTS = {
+    ("CSC_Application/CSC.py", "ScorePath"): D.OUTPUT_PREFIX,
+    ("CSC_Application/CSC.py", "Experiment"): D.EXPERIMENT,
+    ("CSC_Application/CSC.py", "Ndims"): D.BANDS,
+    ("CSC_Application/CSC.py", "Kernel_size"): D.PATCH_SIZE,
+    ("CSC_Application/CSC.py", "size"): D.TILE_SIZE,
+    ("CSC_Application/CSC.py", "CNNsamples"): D.SAMPLES_PER_CLASS,
+    ("CSC_Application/CSC.py", "MemoryBudgetMB"): D.MEMORY_BUDGET_MB,
+    ("CSC_Application/CSC.py", "Patience"): D.PATIENCE,
+    ("CSC_Application/CSC.py", "SmallestElement"): D.SMALLEST_ELEMENT,
+    ("CSC_Application/CSC.py", "OutDPI"): D.FIGURE_DPI,
+    ("CSC_Application/CSC.py", "Seed"): D.SEED,
+    ("Phase_1_CNN/TilePreparation.py", "TileSize"): D.TILE_SIZE,
+    ("Phase_1_CNN/TilePreparation.py", "Stride"): D.STRIDE,
+    ("Phase_1_CNN/CompileTensor.py", "TileSize"): D.TILE_SIZE,
+    ("Phase_1_CNN/CompileTensor.py", "Ndims"): D.BANDS,
+    ("Phase_1_CNN/CompileTensor.py", "NClasses"): D.N_CLASSES,
+    ("Phase_1_CNN/ThinTiles.py", "NumberPerClass"): D.TILES_PER_CLASS,
+    ("Phase_1_CNN/TrainCNN.py", "Ndims"): D.BANDS,
+    ("Phase_1_CNN/TrainCNN.py", "NClasses"): D.N_CLASSES,
+    ("Phase_1_CNN/TrainCNN.py", "BatchSize"): D.BATCH_SIZE,
+    ("Phase_1_CNN/TrainCNN.py", "Epochs"): D.MAX_EPOCHS,
+    ("Phase_1_CNN/TrainCNN.py", "TargetAccuracy"): D.TARGET_ACCURACY,
+    ("Phase_1_CNN/TrainCNN.py", "TuningEpochs"): D.TUNING_EPOCHS,
+    ("Phase_1_CNN/FineTuneCNN.py", "LearningRate"): D.FINE_TUNE_LEARNING_RATE,
+    ("Phase_1_CNN/FineTuneCNN.py", "BatchSize"): D.FINE_TUNE_BATCH_SIZE,
+    ("Phase_1_CNN/FineTuneCNN.py", "TargetAccuracy"): D.FINE_TUNE_TARGET_ACCURACY,
+    ("Phase_1_CNN/FineTuneCNN.py", "Epochs"): D.FINE_TUNE_MAX_EPOCHS,
+    ("Batch/BuildDataFrame.py", "Subsample"): D.SUBSAMPLE_PIXELS,
+    ("Batch/ErrorHistogram.py", "BinM"): D.HISTOGRAM_BIN_M,
+}
+
+
+def _header(script: str) -> dict:
+    _, specs = parse_header((ROOT / script).read_text(encoding="utf-8"), origin=script)
+    return {s.name: s.default for s in specs}
+
+
+@pytest.mark.parametrize("script,name", sorted(HEADER_DEFAULTS), ids=lambda v: str(v))
+def test_header_shows_the_library_default(script, name):
+    header = _header(script)
+    assert name in header, f"{script} has no user input {name}"
+    assert header[name] == HEADER_DEFAULTS[(script, name)]
+
+
+def test_csc_settings_from_an_empty_config_are_the_defaults():
+    settings = CSCSettings.from_config({})
+    assert str(settings.out_prefix) == D.OUTPUT_PREFIX
+    assert (settings.patch_size, settings.tile_size, settings.samples_per_class, settings.bands,
+            settings.patience, settings.smallest_element, settings.dpi, settings.memory_budget_mb) \
+        == (D.PATCH_SIZE, D.TILE_SIZE, D.SAMPLES_PER_CLASS, D.BANDS, D.PATIENCE,
+            D.SMALLEST_ELEMENT, D.FIGURE_DPI, D.MEMORY_BUDGET_MB)
+
+
+def test_library_functions_use_the_declared_defaults():
+    import inspect
+
+    assert inspect.signature(sample_windows).parameters["samples_per_class"].default \
+        == D.SAMPLES_PER_CLASS
+    assert inspect.signature(thin_tiles).parameters["per_class"].default == D.TILES_PER_CLASS
+    # a 100 px edge with the default 50 px tiles and 25 px stride: windows at 0, 25, 50
+    assert list(window_starts(100)) == [0, 25, 50]
