@@ -19,6 +19,7 @@ from seeice.datasets.noise import (
     smoothstep,
     streaks,
 )
+from seeice.errors import ConfigError
 
 DN_SCALE = 10000.0
 DN_MAX = 16384
@@ -39,6 +40,33 @@ _DEBRIS = np.array([0.22, 0.20, 0.18, 0.26], np.float32)     # moraine debris on
 # Darkening of crevasse shadows, lit by blue skylight: least in the blue.
 _CREVASSE_DARK = np.array([0.36, 0.33, 0.2, 0.4], np.float32)
 
+_SURFACES = {"WATER": _WATER, "TURBID": _TURBID, "FRAGMENT": _FRAGMENT, "GLACIER": _GLACIER,
+             "CRUST": _CRUST, "SNOW": _SNOW, "DUSTY_SNOW": _DUSTY_SNOW, "ROCK": _ROCK,
+             "DEBRIS": _DEBRIS, "CREVASSE_DARK": _CREVASSE_DARK}
+
+
+def palette(variety: float = 0.0, rng: np.random.Generator | None = None) -> dict[str, np.ndarray]:
+    """Surface reflectances (R, G, B, NIR), each scaled per band by ``1 +/- 0.12 * variety``.
+
+    Parameters
+    ----------
+    variety : float
+        0 (the default style: the constants above, unchanged) to 1 (widest variation).
+    rng : numpy.random.Generator
+        Source of the scaling factors; needed when ``variety`` > 0.
+
+    Returns
+    -------
+    dict
+        Surface name -> float32 array of shape (4,).
+    """
+    if not 0.0 <= variety <= 1.0:
+        raise ConfigError(f"texture variety must lie in [0, 1], got {variety!r}.")
+    if not variety:
+        return dict(_SURFACES)
+    return {name: (colour * (1.0 + 0.12 * variety * rng.uniform(-1.0, 1.0, 4))).astype(np.float32)
+            for name, colour in _SURFACES.items()}
+
 
 @dataclass
 class Layout:
@@ -53,8 +81,8 @@ class Layout:
     info: dict
 
 
-def _ocean_ice(rng: np.random.Generator, classes: np.ndarray,
-               size: int) -> tuple[np.ndarray, np.ndarray]:
+def _ocean_ice(rng: np.random.Generator, classes: np.ndarray, size: int,
+               cover_shift: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Ice in the ocean: packed fragments in the melange, dense brash and bergy bits plus a
     few larger icebergs in the iceberg water, none in the open water.
 
@@ -70,8 +98,8 @@ def _ocean_ice(rng: np.random.Generator, classes: np.ndarray,
     melange = ndi.gaussian_filter((classes == MELANGE).astype(np.float32), 0.7)
     bergy = ndi.gaussian_filter((classes == ICEBERG_WATER).astype(np.float32), 0.7)
     # Local ice cover: smooth variation within each class's range.
-    cover = melange * (0.68 + 0.04 * noise_field(rng, shape, 25.0)) \
-        + bergy * (0.20 + 0.025 * noise_field(rng, shape, 25.0))
+    cover = melange * (0.68 + cover_shift + 0.04 * noise_field(rng, shape, 25.0)) \
+        + bergy * (0.20 + 0.4 * cover_shift + 0.025 * noise_field(rng, shape, 25.0))
     # Fragment field: coarser (packed floes) in the melange, fine bits in the iceberg water.
     floes = band_pass(0.6 * noise_field(rng, shape, 2.2) + 0.5 * noise_field(rng, shape, 1.2), 3.0)
     bits = band_pass(noise_field(rng, shape, 1.3), 2.0)
@@ -100,13 +128,22 @@ def _ocean_ice(rng: np.random.Generator, classes: np.ndarray,
 
 
 def render(classes: np.ndarray, wall_height: np.ndarray, edge_dist: np.ndarray,
-            layout: Layout, rng: np.random.Generator, size: int) -> np.ndarray:
+           layout: Layout, rng: np.random.Generator, size: int, variety: float = 0.0,
+           variety_rng: np.random.Generator | None = None) -> np.ndarray:
     """Digital numbers of the canonical scene, shape (H, W, 4) uint16 (R, G, B, NIR).
 
     Each class's reflectance is computed on that class's pixels only (flat index arrays),
     which keeps time and memory proportional to one image; then illumination, haze, the
     sensor's blur and noise are applied band by band.
+
+    ``variety`` (0..1) makes scenes differ from one another beyond their geometry: every
+    surface colour is scaled per band by a factor in ``1 +/- 0.12 * variety``, the ice cover
+    of the melange and iceberg water and the scene gain vary more widely. The extra draws come
+    from ``variety_rng``, so ``variety = 0`` gives exactly the scenes of the default style.
     """
+    pal = palette(variety, variety_rng)
+    cover_shift = 0.0 if not variety else float(variety_rng.uniform(-0.12, 0.08)) * variety
+    layout.info["texture_variety"] = float(variety)
     shape = (size, size)
     n_pix = size * size
     flat = classes.ravel()
@@ -124,7 +161,7 @@ def render(classes: np.ndarray, wall_height: np.ndarray, edge_dist: np.ndarray,
     # turbid water with sub-pixel brash (pixel-scale speckle), dense bergy bits and a few
     # icebergs. Melange: packed fragments with slushy gaps. Ice casts short shadows.
     idx = np.flatnonzero(flat <= MELANGE)
-    ice, berg_bright = _ocean_ice(rng, classes, size)
+    ice, berg_bright = _ocean_ice(rng, classes, size, cover_shift)
     sh = (int(round(2 * np.cos(azimuth))), int(round(-2 * np.sin(azimuth))))
     shadow = np.clip(np.roll(ice, sh, axis=(0, 1)) - ice, 0.0, 1.0).ravel()[idx]
     ice, berg_bright = ice.ravel()[idx], berg_bright.ravel()[idx]
@@ -137,11 +174,11 @@ def render(classes: np.ndarray, wall_height: np.ndarray, edge_dist: np.ndarray,
     turbid = (ocean_cls != OPEN_WATER).astype(np.float32)
     tex = 1.0 + 0.06 * speck[idx]
     for b in range(4):
-        contrast = _FRAGMENT[b] - _WATER[b]
-        base = _WATER[b] + (_TURBID[b] - _WATER[b]) * turbid
+        contrast = pal["FRAGMENT"][b] - pal["WATER"][b]
+        base = pal["WATER"][b] + (pal["TURBID"][b] - pal["WATER"][b]) * turbid
         water = base * (1.0 + 0.04 * plume) + (0.1 * contrast) * slush + contrast * brash
         water *= 1.0 - 0.45 * shadow
-        refl[b, idx] = water * (1.0 - ice) + (_FRAGMENT[b] * berg_bright * tex) * ice
+        refl[b, idx] = water * (1.0 - ice) + (pal["FRAGMENT"][b] * berg_bright * tex) * ice
     del ice, berg_bright, shadow, plume, slush, brash, turbid, tex, water, base, ocean_cls
 
     # ---- Glacier ice: arcuate transverse crevasses near the front, chevrons near the
@@ -185,10 +222,10 @@ def render(classes: np.ndarray, wall_height: np.ndarray, edge_dist: np.ndarray,
     crust = np.clip(0.3 + 0.25 * noise_field(rng, shape, 18.0).ravel()[idx]
                     + 0.3 * noise_field(rng, shape, 1.2).ravel()[idx], 0.0, 1.0)
     for b in range(4):
-        dark = _CREVASSE_DARK[b]
-        colour = _GLACIER[b] + (_CRUST[b] - _GLACIER[b]) * crust
+        dark = pal["CREVASSE_DARK"][b]
+        colour = pal["GLACIER"][b] + (pal["CRUST"][b] - pal["GLACIER"][b]) * crust
         ice_r = colour * grain * (1.0 + wet_gain[b] * wet) * (1.0 - dark * crev)
-        refl[b, idx] = ice_r * (1.0 - debris) + _DEBRIS[b] * lith_g * debris
+        refl[b, idx] = ice_r * (1.0 - debris) + pal["DEBRIS"][b] * lith_g * debris
     del crev, debris, grain, lith_g, foliation, dist_wall, ice_r, wet, crust, colour
 
     # ---- Snow on ice: smooth, gently mottled.
@@ -196,7 +233,7 @@ def render(classes: np.ndarray, wall_height: np.ndarray, edge_dist: np.ndarray,
     mottle = 1.0 + 0.03 * snow_mottle[idx] + 0.004 * speck[idx]
     grain = 0.03 * noise_field(rng, shape, 30.0).ravel()[idx]   # snow grain size, NIR only
     for b in range(4):
-        refl[b, idx] = _SNOW[b] * mottle * (1.0 + grain) if b == 3 else _SNOW[b] * mottle
+        refl[b, idx] = pal["SNOW"][b] * mottle * (1.0 + grain) if b == 3 else pal["SNOW"][b] * mottle
     del mottle, grain
 
     # ---- Valley walls: hill-shaded terrain rising away from the fjord.
@@ -210,7 +247,7 @@ def render(classes: np.ndarray, wall_height: np.ndarray, edge_dist: np.ndarray,
     idx = np.flatnonzero(flat == ROCK)
     shade_r, lith_r, gully = shade[idx], 1.0 + 0.28 * lith[idx], speck[idx] > 2.2
     for b in range(4):
-        refl[b, idx] = np.where(gully, 0.6 * _SNOW[b] * shade_r, _ROCK[b] * shade_r * lith_r)
+        refl[b, idx] = np.where(gully, 0.6 * pal["SNOW"][b] * shade_r, pal["ROCK"][b] * shade_r * lith_r)
     # Snow on rock: shading, wind-roughened snow with dust in pixel-scale patches (some
     # pixels as clean as glacier snow, dustier on average: less blue, more NIR per red) and
     # rock outcrops of 1-3 px over about a fifth of the area.
@@ -221,13 +258,14 @@ def render(classes: np.ndarray, wall_height: np.ndarray, edge_dist: np.ndarray,
         * (1.0 + 0.1 * noise_field(rng, shape, 1.6).ravel()[idx])
     dust = np.clip(0.5 + 0.6 * noise_field(rng, shape, 1.3).ravel()[idx], 0.0, 1.0)
     for b in range(4):
-        snow = (_SNOW[b] + (_DUSTY_SNOW[b] - _SNOW[b]) * dust) * shade_s * rough
-        refl[b, idx] = snow * (1.0 - outcrop) + _ROCK[b] * shade_s * lith_s * outcrop
+        snow = (pal["SNOW"][b] + (pal["DUSTY_SNOW"][b] - pal["SNOW"][b]) * dust) * shade_s * rough
+        refl[b, idx] = snow * (1.0 - outcrop) + pal["ROCK"][b] * shade_s * lith_s * outcrop
     del shade, shade_r, shade_s, lith_r, lith_s, gully, outcrop, rough, snow
     del speck, snow_mottle, lith, idx
 
     # ---- Scene-wide: illumination gain and smooth variation, haze, sensor blur and noise.
-    gain = rng.uniform(0.96, 1.04)
+    spread = 0.04 + 0.08 * variety
+    gain = rng.uniform(1.0 - spread, 1.0 + spread)
     layout.info["gain"] = float(gain)
     illum = (gain * (1.0 + 0.03 * noise_field(rng, shape, max(8.0, size / 2)))).astype(np.float32)
     haze = np.clip(noise_field(rng, shape, max(8.0, size / 3)), 0.0, None) * rng.uniform(0.0, 0.02)

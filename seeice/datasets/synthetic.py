@@ -151,8 +151,13 @@ class Scene:
     info: dict = field(default_factory=dict)
 
 
-def _draw_layout(rng: np.random.Generator, fine: np.random.Generator, size: int) -> Layout:
-    """Draw the large-scale geometry (size-independent) plus pixel-scale roughness."""
+def _draw_layout(rng: np.random.Generator, fine: np.random.Generator, size: int,
+                 melange_width: float | None = None) -> Layout:
+    """Draw the large-scale geometry (size-independent) plus pixel-scale roughness.
+
+    ``melange_width`` (a fraction of the image length) replaces the drawn melange-belt depth;
+    every other draw stays the same, so the rest of the geometry does not change with it.
+    """
     u = (np.arange(size) + 0.5) / size
     # Fjord: meandering centre line, widening towards the ocean (+x).
     centre = 0.5 + rng.uniform(-0.04, 0.04) + 0.035 * fractal1d(rng, size, (2, 4))
@@ -184,9 +189,11 @@ def _draw_layout(rng: np.random.Generator, fine: np.random.Generator, size: int)
     # Melange belt and iceberg water in front of the glacier; open water beyond. Each belt
     # is about a fifth of the image deep, so that it holds many pure 50-pixel tiles.
     mel_w = rng.uniform(0.17, 0.21)
+    if melange_width is not None:
+        mel_w = melange_width
     melange = front + size * mel_w * (1.0 + 0.12 * fractal1d(rng, size, (4, 8, 16))) \
         + 1.0 * noise1d(fine, size, max(4, size // 6))
-    melange = np.maximum(melange, front + 0.1 * size)
+    melange = np.maximum(melange, front + min(0.1, 0.5 * mel_w) * size)
     berg_w = rng.uniform(0.17, 0.21)
     bergs = melange + size * berg_w * (1.0 + 0.12 * fractal1d(rng, size, (3, 6, 12))) \
         + 1.0 * noise1d(fine, size, max(4, size // 6))
@@ -279,15 +286,25 @@ def scene_stem(seed: int) -> str:
     return f"{STEM_PREFIX}{seed}"
 
 
-def make_scene(seed: int, size: int = 600) -> Scene:
+def make_scene(seed: int, size: int = 600, melange_width: float | None = None,
+               texture_variety: float = 0.0) -> Scene:
     """Draw one synthetic scene.
 
     Parameters
     ----------
     seed : int
-        Seed (>= 0) of every random step; the same seed and size give identical arrays.
+        Seed (>= 0) of every random step; the same seed, size and options give identical
+        arrays.
     size : int
         Image edge in pixels (>= 100); the scene is ``size`` x ``size`` at 10 m.
+    melange_width : float, optional
+        Depth of the melange belt as a fraction of the image length (0 < w <= 0.3). None draws
+        it from 0.17-0.21 (a wide belt, many pure tiles). About 0.03 gives the thin, rare
+        melange of many real fjords (2-3 % of the scene).
+    texture_variety : float
+        0 (default) to 1: how far the scene's surface colours, ice cover and illumination
+        depart from the default style (see :func:`seeice.datasets.render.render`). Scenes for
+        testing a model on "other" fjords use a variety above 0 and seeds training never saw.
 
     Returns
     -------
@@ -301,16 +318,23 @@ def make_scene(seed: int, size: int = 600) -> Scene:
     """
     seed = _check_seed(seed)
     size = _check_size(size)
-    geom_ss, fine_ss, tex_ss = np.random.SeedSequence(seed).spawn(3)
+    if melange_width is not None and not 0.0 < float(melange_width) <= 0.3:
+        raise ConfigError(f"melange width must lie in (0, 0.3] of the image length, got "
+                          f"{melange_width!r}. Use about 0.03 for a thin belt, or leave it empty.")
+    if not 0.0 <= float(texture_variety) <= 1.0:
+        raise ConfigError(f"texture variety must lie in [0, 1], got {texture_variety!r}.")
+    # Children 0-2 are those of the default style; child 3 feeds only the variety.
+    geom_ss, fine_ss, tex_ss, variety_ss = np.random.SeedSequence(seed).spawn(4)
     rng = np.random.default_rng(geom_ss)    # size-independent geometry
     fine = np.random.default_rng(fine_ss)   # pixel-scale roughness of the boundaries
     tex = np.random.default_rng(tex_ss)     # textures and noise
 
     rot = int(rng.integers(4))
     mirror = bool(rng.integers(2))
-    layout = _draw_layout(rng, fine, size)
+    layout = _draw_layout(rng, fine, size, melange_width)
     classes, wall_height, edge_dist = _classify(layout, rng, fine, size)
-    image = render(classes, wall_height, edge_dist, layout, tex, size)
+    image = render(classes, wall_height, edge_dist, layout, tex, size,
+                   variety=float(texture_variety), variety_rng=np.random.default_rng(variety_ss))
     del wall_height, edge_dist
 
     front = touching(classes == GLACIER_ICE, np.isin(classes, OCEAN_CLASSES))
@@ -325,7 +349,8 @@ def make_scene(seed: int, size: int = 600) -> Scene:
     y0 = 10.0 * round(rng.uniform(7_250_000, 7_500_000) / 10.0)
     transform = Affine(PIXEL_SIZE, 0.0, x0, 0.0, -PIXEL_SIZE, y0)
     info = {"seed": seed, "size": size, "rotation_deg": 90 * rot, "mirrored": mirror,
-            **layout.info}
+            **layout.info,
+            "melange_share": float(np.count_nonzero(classes == MELANGE)) / classes.size}
     return Scene(image=orient(image), classes=orient(classes), front=orient(front),
                  margins=orient(margins), crs=CRS.from_epsg(EPSG), transform=transform,
                  stem=scene_stem(seed), info=info)
@@ -357,7 +382,8 @@ def write_scene(scene: Scene, out_dir: str | os.PathLike) -> Path:
 
 
 def generate_scenes(out_dir: str | os.PathLike, n_images: int = 2, size: int = 600,
-                    seed: int = 0) -> list[Path]:
+                    seed: int = 0, melange_width: float | None = None,
+                    texture_variety: float = 0.0) -> list[Path]:
     """Draw and write ``n_images`` scenes with seeds ``seed``, ``seed + 1``, ...
 
     Parameters
@@ -370,6 +396,8 @@ def generate_scenes(out_dir: str | os.PathLike, n_images: int = 2, size: int = 6
         Image edge in pixels (>= 100).
     seed : int
         Base seed (>= 0).
+    melange_width, texture_variety
+        Scene style, as in :func:`make_scene`.
 
     Returns
     -------
@@ -386,12 +414,13 @@ def generate_scenes(out_dir: str | os.PathLike, n_images: int = 2, size: int = 6
         raise ConfigError(f"output folder {out_dir} is a file. Give a folder path.")
     paths = []
     for i in tqdm(range(n_images), desc="synthetic scenes", unit="scene", disable=None):
-        scene = make_scene(seed + i, size)
+        scene = make_scene(seed + i, size, melange_width=melange_width,
+                           texture_variety=texture_variety)
         path = write_scene(scene, out_dir)
-        log.info("wrote %s (%d x %d px, flow rotated %d deg%s, front at %.0f %% of the length)",
-                 path, size, size, scene.info["rotation_deg"],
+        log.info("wrote %s (%d x %d px, flow rotated %d deg%s, front at %.0f %% of the length, "
+                 "melange %.1f %% of the scene)", path, size, size, scene.info["rotation_deg"],
                  ", mirrored" if scene.info["mirrored"] else "",
-                 100 * scene.info["front_position"])
+                 100 * scene.info["front_position"], 100 * scene.info["melange_share"])
         paths.append(path)
     return paths
 
@@ -411,12 +440,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=600, help="image edge in pixels [600]")
     parser.add_argument("--seed", type=int, default=0,
                         help="base seed; scene i uses seed + i [0]")
+    parser.add_argument("--melange-width", type=float, default=None,
+                        help="melange belt depth as a fraction of the image length, e.g. 0.03 "
+                             "for a thin rare belt [drawn from 0.17-0.21]")
+    parser.add_argument("--texture-variety", type=float, default=0.0,
+                        help="0-1: how far colours, ice cover and illumination depart from the "
+                             "default style [0]")
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="logging level")
     args = parser.parse_args(argv)
     setup_logging(args.log_level)
     try:
-        generate_scenes(args.out_dir, n_images=args.n_images, size=args.size, seed=args.seed)
+        generate_scenes(args.out_dir, n_images=args.n_images, size=args.size, seed=args.seed,
+                        melange_width=args.melange_width, texture_variety=args.texture_variety)
     except SeeIceError as exc:
         log.error("%s", format_error(exc))
         return 2
