@@ -23,8 +23,7 @@ from scipy import ndimage as ndi
 
 from seeice.classes import ClassScheme
 from seeice.errors import DataError, FrontNotFoundError, RasterError
-from seeice.metrics.distances import DEFAULT_BIN_M
-from seeice.metrics.distances import distance_stats as _distance_stats
+from seeice.metrics.distances import distance_stats  # noqa: F401  (re-exported for per-image scoring)
 from seeice.metrics.reports import classification_report_frame
 
 log = logging.getLogger(__name__)
@@ -154,22 +153,34 @@ def front_distances(manual_front: np.ndarray, predicted_front: np.ndarray,
     return distance[manual] * float(pixel_size_m)
 
 
-def distance_stats(distances: np.ndarray, bin_m: float = DEFAULT_BIN_M) -> dict:
-    """Mode, median, mean and standard deviation of front distances in metres.
+def front_distances_both_ways(manual_front: np.ndarray, predicted_front: np.ndarray,
+                              pixel_size_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Front distances in both directions, for the mean distance error of the field's benchmark.
 
-    The mode is the most frequent value of the distances rounded to the nearest multiple
-    of ``bin_m`` (10 m, one Sentinel-2 pixel; ties: the smallest); the standard deviation
-    is the population one. The same definition as the results aggregation
-    (:func:`seeice.results.aggregate.distance_stats`).
+    The mean distance error (MDE) of Gourmelon et al. (2022, CaFFe) pools both directions:
+    every manual front pixel to the nearest predicted one, and every predicted front pixel to
+    the nearest manual one; ``np.mean(np.concatenate(both))``. The first direction alone is
+    the published one-directional error (:func:`front_distances`).
+
+    Parameters
+    ----------
+    manual_front, predicted_front : numpy.ndarray
+        (H, W), non-zero on front pixels.
+    pixel_size_m : float
+        Pixel size in metres.
 
     Returns
     -------
-    dict
-        ``{"mode", "median", "mean", "std"}``, floats in metres.
+    manual_to_predicted : numpy.ndarray
+        Shape (n_manual,), metres.
+    predicted_to_manual : numpy.ndarray
+        Shape (n_predicted,), metres.
 
     Raises
     ------
-    DataError
-        No distances.
+    FrontNotFoundError, DataError, RasterError
+        As :func:`front_distances`.
     """
-    return _distance_stats(distances, bin_m)
+    manual_to_predicted = front_distances(manual_front, predicted_front, pixel_size_m)
+    predicted_to_manual = front_distances(predicted_front, manual_front, pixel_size_m)
+    return manual_to_predicted, predicted_to_manual

@@ -117,6 +117,50 @@ def run_demo(folder: str | os.PathLike = "demo_output", patch_size: int = 7, dpi
     for row in run.summary.to_dict("records"):
         log.info("demo result for %s: CNN F1 %.3f, CSC F1 %.3f, front median error %s m",
                  row["Image"], row["CNN_F1"], row["CSC_F1"], f"{row['Front_median_m']:.1f}")
+        log_per_class_f1(out, row["Image"], f"Demok{patch_size}")
     log.info("outputs in %s: figure CSC_*.png, reports CNN_*.csv / CSC_*.csv, class raster "
              "*_classified.tif, front *_front.gpkg, summary.csv", out.resolve())
     return run
+
+
+#: A class whose CSC F1 on an image is below this is named as weak.
+WEAK_F1 = 0.7
+
+
+def log_per_class_f1(out_dir: Path, stem: str, experiment: str) -> list[str]:
+    """Log the per-class F1 of phase one and of the CSC for one image; warn about weak classes.
+
+    Reads the reports ``CNN_<stem>_<experiment>.csv`` and ``CSC_<stem>_<experiment>.csv``
+    that the CSC wrote. Classes absent from the labels (no support) are left out.
+
+    Returns
+    -------
+    list of str
+        Names of the classes whose CSC F1 is below :data:`WEAK_F1`.
+    """
+    import pandas as pd
+
+    reports = {}
+    for phase in ("CNN", "CSC"):
+        path = Path(out_dir) / f"{phase}_{stem}_{experiment}.csv"
+        if not path.is_file():
+            log.info("%s: no %s report (no labels); per-class F1 not available", stem, phase)
+            return []
+        reports[phase] = pd.read_csv(path)
+    cnn, csc = (reports[p] for p in ("CNN", "CSC"))
+    rows = csc[~csc["Class"].isin(["Accuracy", "Macro_avg", "Weighted_avg"])]
+    rows = rows[pd.to_numeric(rows["Support"], errors="coerce").fillna(0) > 0]
+    cnn_f1 = dict(zip(cnn["Class"], cnn["F1_score"]))
+    lines = [f"{'class':<16}{'CNN F1':>8}{'CSC F1':>8}"]
+    weak = []
+    for name, f1 in zip(rows["Class"], rows["F1_score"]):
+        lines.append(f"{name:<16}{float(cnn_f1.get(name, float('nan'))):>8.3f}{float(f1):>8.3f}")
+        if float(f1) < WEAK_F1:
+            weak.append(str(name))
+    log.info("per-class F1 of %s:\n%s", stem, "\n".join(lines))
+    if weak:
+        log.warning("%s: weak classes (CSC F1 under %.1f): %s. Their pixels, and any front drawn "
+                    "along them, deserve a check by eye.", stem, WEAK_F1, ", ".join(weak))
+    else:
+        log.info("%s: every labelled class has a CSC F1 of at least %.1f.", stem, WEAK_F1)
+    return weak
