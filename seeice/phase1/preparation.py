@@ -271,7 +271,7 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
                       "seed": seed, "bands": bands, "tensor_name": tensor_name,
                       "tensor_mode": tensor_mode, "norm_factor": norm_factor,
                       "n_classes": n_classes}
-    script = script or "seeice.phase1.tiling.prepare_tiles"
+    script = script or "seeice.phase1.preparation.prepare_tiles"
 
     if VALID_DIR in subsets and not counts[VALID_DIR]:
         log.warning("The validation fraction %g selects no tile (too few pure tiles per class "

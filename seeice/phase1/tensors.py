@@ -27,7 +27,7 @@ with a warning.
 The arrays are written into memory-mapped ``.npy`` files under temporary names and renamed
 when complete, so a tensor may be larger than memory and a failed run leaves no partial
 file. :class:`TensorWriter` is shared by :func:`compile_tensor` (tiles read from files) and
-by the tensor mode of :func:`seeice.phase1.tiling.prepare_tiles` (tiles straight from the images),
+by the tensor mode of :func:`seeice.phase1.preparation.prepare_tiles` (tiles straight from the images),
 so both give identical tensors for the same tiles.
 """
 
