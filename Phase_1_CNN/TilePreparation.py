@@ -3,9 +3,12 @@
 For every image in TrainPath with an SCLS_<image stem> class raster beside it, the image
 and class raster are cropped to whole tiles, a TileSize window slides with step Stride, and
 each window with at most 10 % unlabelled pixels and at least 95 % of one class is kept with
-that class as its label. Each kept tile is written with its 90, 180 and 270 degree rotations
-(the rotations with integer noise in [-10, 10), clipped) to OutPath/Train/C<k>/ as GeoTIFFs,
-a ValidFraction of them to OutPath/Valid/C<k>/. With --tensor NAME the tiles go straight
+that class as its label. Classes with fewer than RareClassTiles tiles are cut again at the
+denser RareStride, so that rare classes such as a thin melange belt get more windows. Each
+kept tile is written with its symmetric copies (Augment: dihedral = the 8 symmetries of the
+square; rotations = the published tile plus 90, 180 and 270 degree rotations; copies with
+integer noise in [-10, 10), clipped) to OutPath/Train/C<k>/ as GeoTIFFs, a ValidFraction of
+them to OutPath/Valid/C<k>/. Per-class counts are logged and rare classes named. With --tensor NAME the tiles go straight
 into compiled tensors (NAME_T_<mode>.npy, NAME_L_<mode>.npy in OutPath) instead of files.
 Images without a class raster are skipped with a warning. The resolved inputs are saved in
 OutPath/run.json.
@@ -22,6 +25,9 @@ TensorName = None             # --tensor: write tensors NAME_T_<mode>.npy/NAME_L
 Mode = "float16"              # --mode {float16,uint8,uint8float16,int16}: tensor dtype (with --tensor)
 NormFactor = None             # --norm-factor: float16 divisor (with --tensor); None = 255 for 8-bit, 8192 otherwise
 NClasses = None               # --classes: class count recorded in the tensor (with --tensor); None = largest found
+Augment = "dihedral"          # --augment {dihedral,rotations}: copies of each tile; rotations is the published set
+RareClassTiles = 500          # --rare-tiles: classes with fewer tiles are cut again at RareStride (0: off, as published)
+RareStride = 10               # --rare-stride: step between windows of rare classes in pixels
 # ==== END OF USER INPUTS ====
 
 from seeice.config.runner import run_script, script_name
@@ -33,7 +39,8 @@ def main(cfg):
                   valid_fraction=cfg.ValidFraction, seed=cfg.Seed, bands=cfg.Ndims,
                   tensor_name=None if cfg.TensorName is None else str(cfg.TensorName),
                   tensor_mode=cfg.Mode, norm_factor=cfg.NormFactor, n_classes=cfg.NClasses,
-                  run_config=dict(cfg), script=script_name(__file__))
+                  augmentation=cfg.Augment, rare_class_tiles=cfg.RareClassTiles,
+                  rare_stride=cfg.RareStride, run_config=dict(cfg), script=script_name(__file__))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,9 @@ STRIDE = 25                     #: step between tile windows in pixels
 BANDS = 4                       #: R, G, B, NIR
 N_CLASSES = 7                   #: classes of the glacier scheme
 TILES_PER_CLASS = 5000          #: thinning keeps at most this many tiles per class
+AUGMENTATION = "dihedral"       #: copies of each window: "dihedral" (8) or "rotations" (4, published)
+RARE_CLASS_TILES = 500          #: a class with fewer tiles at the common stride is cut again ...
+RARE_STRIDE = 10                #: ... at this denser stride (0 tiles: off, as published)
 
 # ---- Phase one: the tile CNN
 BATCH_SIZE = 50                 #: tiles per training batch

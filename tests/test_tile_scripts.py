@@ -46,13 +46,13 @@ def test_scripts_end_to_end(tmp_path):
     run = json.loads((tiles / "run.json").read_text())
     assert run["script"] == "TilePreparation.py" and run["config"]["TileSize"] == 10
     # Classes 1 and 2: 3 window rows x 5 columns; class 3 (right half): 7 x 5. A fifth of
-    # each class's source tiles goes to Valid/; every tile is written in 4 copies.
-    assert run["tiles_per_class"]["Train"] == {"C1": 48, "C2": 48, "C3": 112}
-    assert run["tiles_per_class"]["Valid"] == {"C1": 12, "C2": 12, "C3": 28}
+    # each class's source tiles goes to Valid/; every tile is written in 8 copies (dihedral).
+    assert run["tiles_per_class"]["Train"] == {"C1": 96, "C2": 96, "C3": 224}
+    assert run["tiles_per_class"]["Valid"] == {"C1": 24, "C2": 24, "C3": 56}
 
     proc = _run("ThinTiles.py", "--folder", str(tiles), "--per-class", "20", "--dry-run")
     assert proc.returncode == 0 and "Dry run" in proc.stderr
-    assert len(list((tiles / "Train" / "C1").glob("*.tif"))) == 48
+    assert len(list((tiles / "Train" / "C1").glob("*.tif"))) == 96
     proc = _run("ThinTiles.py", "--folder", str(tiles), "--per-class", "20")
     assert proc.returncode == 0, proc.stderr
     assert [len(list((tiles / "Train" / f"C{k}").glob("*.tif"))) for k in (1, 2, 3)] == [20] * 3

@@ -167,13 +167,17 @@ def test_augmentation_is_seeded():
 # ---------------------------------------------------------------------- prepare_tiles
 
 
+#: The published tiling: the tile and its three rotations, one stride for every class.
+PUBLISHED = dict(augmentation="rotations", rare_class_tiles=0)
+
+
 def test_prepare_tiles_writes_named_tiles(tmp_path):
     images = tmp_path / "images"
     image = random_image(40, 60, bands=4)
     write_pair(images, "scene_a", image, halves_labels(40, 60))
     write_pair(images, "scene_b", image[:, :30], halves_labels(40, 30), georeferenced=False)
     out = tmp_path / "tiles"
-    result = prepare_tiles(images, out, tile_size=10, stride=5, seed=1)
+    result = prepare_tiles(images, out, tile_size=10, stride=5, seed=1, **PUBLISHED)
     # scene_a: 66 tiles, scene_b: 3 + 3 window rows x 5 columns = 30; four copies each.
     assert result.counts == {"Train": {1: 4 * (33 + 15), 2: 4 * (33 + 15)}}
     files = files_under(out / "Train")
@@ -211,7 +215,8 @@ def test_validation_fraction_moves_whole_tile_groups(tmp_path):
     images = tmp_path / "images"
     write_pair(images, "s", random_image(40, 60, bands=2), halves_labels(40, 60))
     out = tmp_path / "tiles"
-    result = prepare_tiles(images, out, tile_size=10, stride=5, valid_fraction=0.25, seed=0)
+    result = prepare_tiles(images, out, tile_size=10, stride=5, valid_fraction=0.25, seed=0,
+                           **PUBLISHED)
     # 33 source tiles per class: round(0.25 * 33) = 8 go to Valid with their 3 copies.
     assert result.counts == {"Train": {1: 100, 2: 100}, "Valid": {1: 32, 2: 32}}
     valid = files_under(out / "Valid")
@@ -244,6 +249,10 @@ def test_tensor_mode_equals_files_then_compile(tmp_path):
         np.testing.assert_array_equal(x_files, x_tensor)
         np.testing.assert_array_equal(y_files, y_tensor)
         assert meta_files["class_counts"] == meta_tensor["class_counts"]
+        # the source-window groups agree too: every window's 8 copies share one id
+        g_files = np.load(files_out / f"{name}_G_int16.npy")
+        np.testing.assert_array_equal(g_files, np.load(tensor_out / f"{name}_G_int16.npy"))
+        assert np.all(np.bincount(g_files) == 8)
     assert result.tensors["Train"].n_tiles == sum(result.counts["Train"].values())
 
 

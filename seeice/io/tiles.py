@@ -18,9 +18,26 @@ TILE_EXTENSIONS = (".tif", ".tiff")
 _CLASS_DIR = re.compile(r"^C(\d+)$")
 
 
-def tile_name(stem: str, row: int, col: int, rotation: int) -> str:
-    """File name of a tile: ``<stem>_<row>_<col>_<rot>.tif``, zero-padded so names sort."""
-    return f"{stem}_{int(row):05d}_{int(col):05d}_{int(rotation):03d}.tif"
+_TILE_NAME = re.compile(r"^(?P<stem>.+)_(?P<row>\d{5,})_(?P<col>\d{5,})_(?P<mirror>m?)"
+                        r"(?P<rotation>\d{3})\.tiff?$")
+
+
+def tile_name(stem: str, row: int, col: int, rotation: int, mirrored: bool = False) -> str:
+    """File name of a tile: ``<stem>_<row>_<col>_<rot>.tif`` (``_m<rot>`` for a mirrored copy).
+
+    Zero-padded so that names sort; ``row`` and ``col`` are the window's top-left pixel in the
+    source image, so all copies of one window share ``<stem>_<row>_<col>``.
+    """
+    mirror = "m" if mirrored else ""
+    return f"{stem}_{int(row):05d}_{int(col):05d}_{mirror}{int(rotation):03d}.tif"
+
+
+def source_window(name: str) -> tuple[str, int, int] | None:
+    """``(stem, row, col)`` of the source window of a tile file name, None if not one of ours."""
+    match = _TILE_NAME.match(name)
+    if match is None:
+        return None
+    return match["stem"], int(match["row"]), int(match["col"])
 
 
 def find_class_folders(folder: str | os.PathLike) -> tuple[Path, dict[int, Path]]:

@@ -1,17 +1,43 @@
-"""Augmentation of training tiles: the tile and its rotations, with integer noise clipped to the valid range."""
+"""Augmentation of training tiles: the tile's symmetries, with integer noise clipped to the valid range.
+
+Two sets of copies (DESIGN 4 and 9):
+
+* ``rotations`` (the published augmentation): the tile and its 90, 180 and 270 degree
+  rotations;
+* ``dihedral`` (default): all eight symmetries of the square, the four rotations of the tile
+  and the four rotations of its mirror image, so that a rare class gets twice the examples.
+
+Every copy but the tile itself carries integer noise drawn uniformly from [-10, 10) per pixel
+and band, clipped to the pixel type's range (no wrap-around).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from seeice.errors import ConfigError
+
 NOISE_LOW = -10
 NOISE_HIGH = 10          # exclusive
 ROTATIONS = (0, 90, 180, 270)
+#: Augmentation sets: name -> the copies, each (rotation in degrees, mirrored).
+AUGMENTATIONS = {
+    "rotations": tuple((r, False) for r in ROTATIONS),
+    "dihedral": tuple((r, m) for m in (False, True) for r in ROTATIONS),
+}
+
+
+def check_augmentation(name: str) -> tuple[tuple[int, bool], ...]:
+    """The copies of augmentation set ``name``, or a :class:`ConfigError` naming the sets."""
+    if name not in AUGMENTATIONS:
+        raise ConfigError(f"augmentation {name!r} is unknown; use one of "
+                          f"{', '.join(AUGMENTATIONS)} (rotations is the published one).")
+    return AUGMENTATIONS[name]
 
 
 def augment_tiles(tiles: np.ndarray, rng: np.random.Generator, noise_low: int = NOISE_LOW,
-                  noise_high: int = NOISE_HIGH) -> np.ndarray:
-    """The tile and its 90/180/270 degree rotations, the rotations with clipped integer noise.
+                  noise_high: int = NOISE_HIGH, augmentation: str = "rotations") -> np.ndarray:
+    """The tile and its symmetric copies, every copy but the first with clipped integer noise.
 
     Parameters
     ----------
@@ -21,19 +47,26 @@ def augment_tiles(tiles: np.ndarray, rng: np.random.Generator, noise_low: int = 
         Source of the noise (seeded by the caller).
     noise_low, noise_high : int
         Noise is drawn uniformly from ``[noise_low, noise_high)`` per pixel and band.
+    augmentation : {"rotations", "dihedral"}
+        The set of copies (:data:`AUGMENTATIONS`).
 
     Returns
     -------
     numpy.ndarray
-        Shape (n, 4, t, t, bands), same dtype: index i along axis 1 is the tile rotated by
-        ``ROTATIONS[i]`` degrees counter-clockwise (``numpy.rot90(tile, i)``); copies 1-3
-        carry noise. Integer tiles are clipped to the dtype's range (no wrap-around).
+        Shape (n, c, t, t, bands), same dtype, c = 4 (rotations) or 8 (dihedral): copy i is
+        ``AUGMENTATIONS[augmentation][i] = (degrees, mirrored)``, the tile (mirrored left to
+        right first when ``mirrored``) rotated by ``degrees`` counter-clockwise
+        (``numpy.rot90``); copies 1.. carry noise. Integer tiles are clipped to the dtype's
+        range (no wrap-around).
     """
+    copies = check_augmentation(augmentation)
     if tiles.ndim != 4 or tiles.shape[1] != tiles.shape[2]:
         raise ValueError(f"tiles must have shape (n, t, t, bands), got {tiles.shape}")
-    out = np.stack([np.rot90(tiles, k, axes=(1, 2)) for k in range(4)], axis=1)
-    noise = rng.integers(noise_low, noise_high, size=(tiles.shape[0], 3) + tiles.shape[1:],
-                         dtype=np.int16)
+    mirrored = tiles[:, :, ::-1]
+    out = np.stack([np.rot90(mirrored if mirror else tiles, degrees // 90, axes=(1, 2))
+                    for degrees, mirror in copies], axis=1)
+    noise = rng.integers(noise_low, noise_high,
+                         size=(tiles.shape[0], len(copies) - 1) + tiles.shape[1:], dtype=np.int16)
     if np.issubdtype(tiles.dtype, np.integer):
         info = np.iinfo(tiles.dtype)
         work = np.int32 if tiles.dtype.itemsize <= 2 else np.int64

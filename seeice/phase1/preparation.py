@@ -3,6 +3,12 @@
 :func:`prepare_tiles` reads each image with an ``SCLS_`` class raster, keeps the pure windows,
 augments them and writes them to ``<out>/Train/C<k>/`` (and ``Valid/``) as multi-band TIFFs,
 or straight into a tensor.
+
+Rare classes get more windows (DESIGN 9): a class with fewer than ``rare_class_tiles`` tiles
+at the common stride is cut again at the denser ``rare_stride``, adding only windows of that
+class that the common pass did not take. The published scripts did not do this
+(``rare_class_tiles=0``); they also augmented with rotations only (``augmentation=
+"rotations"``), where the default here is all eight symmetries of the square.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from tqdm import tqdm
 
 from seeice.checks import positive_int
 from seeice.config.inputs import save_run_config
+from seeice.defaults import AUGMENTATION, RARE_CLASS_TILES, RARE_STRIDE, SEED
 from seeice.errors import ConfigError, DataError, InputFileError, RasterError
 from seeice.io.raster import (
     find_companions,
@@ -28,7 +35,8 @@ from seeice.io.raster import (
     write_raster,
 )
 from seeice.io.tiles import TRAIN_DIR, VALID_DIR, list_tiles, tile_name
-from seeice.phase1.augmentation import ROTATIONS, augment_tiles
+from seeice.phase1.augmentation import augment_tiles, check_augmentation
+from seeice.phase1.class_counts import report_class_counts
 from seeice.phase1.tensors import TensorWriter, check_mode
 from seeice.phase1.tiling import (
     MAX_UNLABELLED,
@@ -87,11 +95,15 @@ class _ImagePlan:
     rows: np.ndarray
     cols: np.ndarray
     labels: np.ndarray
-    valid: np.ndarray          # bool, shape (n,)
+    valid: np.ndarray | None = None   # bool, shape (n,)
 
 
-def _check_inputs(tile_size, stride, valid_fraction, bands):
+def _check_inputs(tile_size, stride, valid_fraction, bands, rare_class_tiles, rare_stride):
     check_tiling(tile_size, stride)
+    if rare_class_tiles:
+        positive_int(rare_class_tiles, "rare-class tile count",
+                     "Give 0 to turn the denser stride for rare classes off.")
+        check_tiling(tile_size, rare_stride)
     if not 0.0 <= float(valid_fraction) < 1.0:
         raise ConfigError(f"validation fraction must lie in [0, 1), got {valid_fraction}. "
                           "Use 0 for no validation tiles, 0.2 for a fifth.")
@@ -100,8 +112,10 @@ def _check_inputs(tile_size, stride, valid_fraction, bands):
 
 
 def _plan(images_dir: Path, tile_size: int, stride: int, valid_fraction: float, bands,
-          rng: np.random.Generator) -> tuple[list[_ImagePlan], list[str], int, np.dtype]:
-    """First pass: check every input, select pure windows and the validation split.
+          rng: np.random.Generator, n_copies: int, rare_class_tiles: int, rare_stride: int
+          ) -> tuple[list[_ImagePlan], list[str], int, np.dtype]:
+    """First pass: check every input, select pure windows (denser for rare classes) and the
+    validation split.
 
     Nothing is written; every error a user can cause is raised here.
     """
@@ -140,17 +154,20 @@ def _plan(images_dir: Path, tile_size: int, stride: int, valid_fraction: float, 
             log.warning("%s: no tile passes purity (at most %d%% unlabelled, at least %d%% one "
                         "class).", path.name, round(100 * MAX_UNLABELLED),
                         round(100 * MIN_MAJORITY))
-        valid = np.zeros(len(classes), dtype=bool)
-        if valid_fraction > 0:
-            # Stratified per class so that every class of the image reaches Valid/.
-            for k in np.unique(classes):
-                members = np.flatnonzero(classes == k)
-                n_valid = int(round(valid_fraction * len(members)))
-                valid[rng.choice(members, size=n_valid, replace=False)] = True
-        plans.append(_ImagePlan(path, path.stem, companions.classes, rows, cols, classes, valid))
+        plans.append(_ImagePlan(path, path.stem, companions.classes, rows, cols, classes))
     if not plans:
         raise InputFileError(f"no image in {images_dir} has an SCLS_<image stem> class raster "
                              "beside it. Put each image's class raster next to it.")
+    if rare_class_tiles:
+        _add_rare_windows(plans, tile_size, rare_stride, n_copies, rare_class_tiles)
+    for plan in plans:
+        plan.valid = np.zeros(len(plan.labels), dtype=bool)
+        if valid_fraction > 0:
+            # Stratified per class so that every class of the image reaches Valid/.
+            for k in np.unique(plan.labels):
+                members = np.flatnonzero(plan.labels == k)
+                n_valid = int(round(valid_fraction * len(members)))
+                plan.valid[rng.choice(members, size=n_valid, replace=False)] = True
     if len(set(band_counts.values())) > 1:
         listing = ", ".join(f"{n}: {b}" for n, b in band_counts.items())
         raise RasterError(f"the images have different band counts ({listing}); tiles of one set "
@@ -169,22 +186,68 @@ def _plan(images_dir: Path, tile_size: int, stride: int, valid_fraction: float, 
     return plans, skipped, next(iter(band_counts.values())), next(iter(dtypes.values()))
 
 
+def _add_rare_windows(plans: list[_ImagePlan], tile_size: int, rare_stride: int,
+                      n_copies: int, rare_class_tiles: int) -> None:
+    """Add the windows of rare classes found at the denser stride (in place, sorted by position).
+
+    A class is rare when all images together give it fewer than ``rare_class_tiles`` tiles
+    (augmented copies included) at the common stride; only windows labelled with a rare class
+    and not already taken are added.
+    """
+    totals = Counter()
+    for plan in plans:
+        totals.update({int(k): n_copies * int(n) for k, n in
+                       zip(*np.unique(plan.labels, return_counts=True))})
+    found = {}
+    for plan in plans:
+        labels = read_labels(plan.classes_path)
+        rows, cols, classes = select_windows(labels, tile_size, rare_stride)
+        found[plan.stem] = (rows, cols, classes)
+        for k in np.unique(classes):
+            totals.setdefault(int(k), 0)
+    rare = sorted(k for k, n in totals.items() if n < rare_class_tiles)
+    if not rare:
+        return
+    before = {k: totals[k] for k in rare}
+    added = Counter()
+    for plan in plans:
+        rows, cols, classes = found[plan.stem]
+        taken = set(zip(plan.rows.tolist(), plan.cols.tolist()))
+        new = np.array([k in rare and (r, c) not in taken
+                        for r, c, k in zip(rows.tolist(), cols.tolist(), classes.tolist())], bool)
+        if not new.any():
+            continue
+        added.update({int(k): n_copies * int(n) for k, n in
+                      zip(*np.unique(classes[new], return_counts=True))})
+        all_rows = np.concatenate([plan.rows, rows[new]])
+        all_cols = np.concatenate([plan.cols, cols[new]])
+        order = np.lexsort((all_cols, all_rows))
+        plan.rows, plan.cols = all_rows[order], all_cols[order]
+        plan.labels = np.concatenate([plan.labels, classes[new]])[order]
+    log.info("rare classes (under %d tiles at the common stride) cut again at stride %d px: %s",
+             rare_class_tiles, rare_stride,
+             ", ".join(f"C{k}: {before[k]} -> {before[k] + added[k]} tiles" for k in rare))
+
+
 def _augmented_chunks(plan: _ImagePlan, image: np.ndarray, subset_mask: np.ndarray,
-                      tile_size: int, rng: np.random.Generator):
-    """Yield (tiles (m, 4, t, t, B), labels (m,), rows (m,), cols (m,)) for one subset."""
+                      tile_size: int, rng: np.random.Generator, augmentation: str):
+    """Yield (tiles (m, c, t, t, B), labels (m,), rows (m,), cols (m,)) for one subset; c
+    copies per window."""
     index = np.flatnonzero(subset_mask)
     for start in range(0, len(index), _AUGMENT_CHUNK):
         part = index[start:start + _AUGMENT_CHUNK]
         tiles = cut_tiles(image, plan.rows[part], plan.cols[part], tile_size)
-        yield augment_tiles(tiles, rng), plan.labels[part], plan.rows[part], plan.cols[part]
+        yield (augment_tiles(tiles, rng, augmentation=augmentation), plan.labels[part],
+               plan.rows[part], plan.cols[part])
 
 
 def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
                   tile_size: int = TILE_SIZE, stride: int = STRIDE, valid_fraction: float = 0.0,
-                  seed: int = 0, bands: int | None = None, tensor_name: str | None = None,
+                  seed: int = SEED, bands: int | None = None, tensor_name: str | None = None,
                   tensor_mode: str = "float16", norm_factor: float | None = None,
-                  n_classes: int | None = None, run_config: dict | None = None,
-                  script: str | None = None) -> PreparationResult:
+                  n_classes: int | None = None, augmentation: str = AUGMENTATION,
+                  rare_class_tiles: int = RARE_CLASS_TILES, rare_stride: int = RARE_STRIDE,
+                  run_config: dict | None = None, script: str | None = None) -> PreparationResult:
     """Cut, check and augment training tiles from a folder of images with class rasters.
 
     Parameters
@@ -197,7 +260,7 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
         Tiles already there are kept (tiles of the same name are replaced), so several image
         folders may feed one tile set.
     tile_size, stride : int
-        Tile edge and window step in pixels (50, 25).
+        Tile edge and window step in pixels (50, 25); ``stride`` is the common classes' step.
     valid_fraction : float
         Fraction of each image's pure source tiles, per class, that go (with their three
         rotated copies) to ``Valid/`` instead of ``Train/``. 0 (default) writes no Valid/.
@@ -213,6 +276,14 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
         Tensor dtype and normalisation (see :func:`seeice.phase1.tensors.convert_tiles`).
     n_classes : int, optional
         Tensor mode: number of classes recorded (default: the largest class found).
+    augmentation : {"dihedral", "rotations"}
+        Copies of each window: the 8 symmetries of the square (default) or the tile and its
+        3 rotations (published).
+    rare_class_tiles : int
+        A class with fewer tiles than this at ``stride`` is cut again at ``rare_stride``
+        (default 500; 0 turns it off, as published).
+    rare_stride : int
+        Window step for rare classes, pixels (default 10).
     run_config, script : optional
         Resolved user inputs and script name for ``run.json`` (default: these arguments).
 
@@ -236,7 +307,8 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
     """
 
     images_dir, out_dir = Path(images_dir), Path(out_dir)
-    _check_inputs(tile_size, stride, valid_fraction, bands)
+    _check_inputs(tile_size, stride, valid_fraction, bands, rare_class_tiles, rare_stride)
+    copies = check_augmentation(augmentation)
     if tensor_name is not None:
         check_mode(tensor_mode)
         tensor_name = str(tensor_name)
@@ -244,7 +316,7 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
             raise ConfigError(f"tensor name {tensor_name!r} must be a plain file name stem.")
     rng = np.random.default_rng(seed)
     plans, skipped, n_bands, dtype = _plan(images_dir, tile_size, stride, valid_fraction,
-                                           bands, rng)
+                                           bands, rng, len(copies), rare_class_tiles, rare_stride)
     found_classes = sorted({int(k) for p in plans for k in np.unique(p.labels)})
     if tensor_name is not None:
         if n_classes is None:
@@ -262,7 +334,7 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
     counts = {s: Counter() for s in subsets}
     for s in subsets:
         for p in plans:
-            counts[s].update({int(k): 4 * int(n) for k, n in
+            counts[s].update({int(k): len(copies) * int(n) for k, n in
                               zip(*np.unique(p.labels[masks[s](p)], return_counts=True))})
 
     if run_config is None:
@@ -270,7 +342,8 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
                       "tile_size": tile_size, "stride": stride, "valid_fraction": valid_fraction,
                       "seed": seed, "bands": bands, "tensor_name": tensor_name,
                       "tensor_mode": tensor_mode, "norm_factor": norm_factor,
-                      "n_classes": n_classes}
+                      "n_classes": n_classes, "augmentation": augmentation,
+                      "rare_class_tiles": rare_class_tiles, "rare_stride": rare_stride}
     script = script or "seeice.phase1.preparation.prepare_tiles"
 
     if VALID_DIR in subsets and not counts[VALID_DIR]:
@@ -283,11 +356,12 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
         if existing:
             log.warning("%s already holds %d tiles; new tiles are added beside them (same "
                         "names are replaced).", out_dir, existing)
-    writers, destinations = {}, {}
+    writers, destinations, group_ids = {}, {}, {}
     try:
         if tensor_name is not None:
             for s in subsets:
-                destinations[s] = _tensor_positions(plans, masks[s])
+                destinations[s] = _tensor_positions(plans, masks[s], copies)
+                group_ids[s] = _group_ids(plans, masks[s])
                 name = tensor_name if s == TRAIN_DIR else f"{tensor_name}_valid"
                 writers[s] = TensorWriter(out_dir, name, n_tiles=len(destinations[s]),
                                           tile_size=tile_size, bands=n_bands, source_dtype=dtype,
@@ -301,15 +375,17 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
                 continue
             image = read_image(plan.path, bands=bands).data
             for s in subsets:
-                for aug, labels, rows, cols in _augmented_chunks(plan, image, masks[s](plan),
-                                                                 tile_size, rng):
+                for aug, labels, rows, cols in _augmented_chunks(
+                        plan, image, masks[s](plan), tile_size, rng, augmentation):
                     if tensor_name is None:
-                        _write_tile_files(out_dir / s, plan.stem, aug, labels, rows, cols)
+                        _write_tile_files(out_dir / s, plan.stem, aug, labels, rows, cols, copies)
                     else:
-                        m = aug.shape[0] * 4
+                        m = aug.shape[0] * len(copies)
                         positions = destinations[s][filled[s]:filled[s] + m]
+                        groups = np.repeat([group_ids[s][(plan.stem, int(r), int(c))]
+                                            for r, c in zip(rows, cols)], len(copies))
                         writers[s].put(positions, aug.reshape((m,) + aug.shape[2:]),
-                                       np.repeat(labels, 4))
+                                       np.repeat(labels, len(copies)), groups)
                         filled[s] += m
         for s, writer in writers.items():
             result.tensors[s] = writer.commit()
@@ -320,8 +396,7 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
 
     result.counts = {s: dict(sorted(counts[s].items())) for s in subsets}
     for s in subsets:
-        summary = ", ".join(f"C{k}: {n}" for k, n in result.counts[s].items())
-        log.info("%s tiles per class (%d in all): %s", s, sum(result.counts[s].values()), summary)
+        report_class_counts(result.counts[s], f"{s} tiles written ({sum(result.counts[s].values())} in all)")
     extra = {"tiles_per_class": {s: {f"C{k}": n for k, n in c.items()}
                                  for s, c in result.counts.items()},
              "images": result.images, "skipped_images": skipped,
@@ -333,18 +408,18 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
 
 
 def _write_tile_files(subset_dir: Path, stem: str, aug: np.ndarray, labels: np.ndarray,
-                      rows: np.ndarray, cols: np.ndarray) -> None:
-    """Write every tile and rotated copy of one chunk as a small uncompressed GeoTIFF."""
+                      rows: np.ndarray, cols: np.ndarray, copies) -> None:
+    """Write every tile and augmented copy of one chunk as a small uncompressed GeoTIFF."""
     for k in np.unique(labels):
         (subset_dir / f"C{int(k)}").mkdir(parents=True, exist_ok=True)
     for i in range(aug.shape[0]):
         folder = subset_dir / f"C{int(labels[i])}"
-        for r, rotation in enumerate(ROTATIONS):
-            write_raster(folder / tile_name(stem, rows[i], cols[i], rotation), aug[i, r],
-                         compress=None)
+        for c, (rotation, mirrored) in enumerate(copies):
+            write_raster(folder / tile_name(stem, rows[i], cols[i], rotation, mirrored),
+                         aug[i, c], compress=None)
 
 
-def _tensor_positions(plans: list[_ImagePlan], mask_of) -> np.ndarray:
+def _tensor_positions(plans: list[_ImagePlan], mask_of, copies) -> np.ndarray:
     """Row of each generated tile in the compiled tensor, in generation order.
 
     Compilation reads C1..CN in order and each folder sorted by file name; tensor mode
@@ -354,9 +429,20 @@ def _tensor_positions(plans: list[_ImagePlan], mask_of) -> np.ndarray:
     for plan in plans:
         mask = mask_of(plan)
         for label, row, col in zip(plan.labels[mask], plan.rows[mask], plan.cols[mask]):
-            for rotation in ROTATIONS:
-                keys.append((int(label), tile_name(plan.stem, row, col, rotation)))
+            for rotation, mirrored in copies:
+                keys.append((int(label), tile_name(plan.stem, row, col, rotation, mirrored)))
     order = sorted(range(len(keys)), key=keys.__getitem__)
     positions = np.empty(len(keys), dtype=np.int64)
     positions[order] = np.arange(len(keys))
     return positions
+
+
+def _group_ids(plans: list[_ImagePlan], mask_of) -> dict[tuple[str, int, int], int]:
+    """Source-window group id of every window of a subset, ``(stem, row, col) -> id``.
+
+    Ids number the windows in sorted ``(stem, row, col)`` order, as compilation numbers them
+    from the tile file names, so that both give equal group files.
+    """
+    keys = sorted((plan.stem, int(r), int(c)) for plan in plans
+                  for r, c in zip(plan.rows[mask_of(plan)], plan.cols[mask_of(plan)]))
+    return {key: i for i, key in enumerate(keys)}

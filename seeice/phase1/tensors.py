@@ -47,10 +47,11 @@ from tqdm import tqdm
 from seeice.checks import positive_int
 from seeice.config.inputs import save_run_config
 from seeice.errors import ConfigError, DataError, InputFileError, RasterError
-from seeice.io.atomic import atomic_path
+from seeice.io.atomic import atomic_path, write_npy
 from seeice.io.raster import read_image
-from seeice.io.tiles import find_class_folders, list_tiles
+from seeice.io.tiles import find_class_folders, list_tiles, source_window
 from seeice.normalise import SENTINEL2_DN_RANGE, default_norm_factor, normalise
+from seeice.phase1.class_counts import report_class_counts
 from seeice.phase1.tiling import TILE_SIZE
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,9 @@ class TensorFiles:
         ``{k: n}`` for classes 1..N (zeros included).
     input_scale : float
         Raw pixel values / input_scale = the tensor values the network sees.
+    groups : pathlib.Path or None
+        ``NAME_G_MODE.npy``, int32 (n,): the source window of each tile (all augmented
+        copies of one window share an id), or None where the source windows are unknown.
     """
 
     tensor: Path
@@ -86,6 +90,12 @@ class TensorFiles:
     n_tiles: int = 0
     class_counts: dict = field(default_factory=dict)
     input_scale: float = 1.0
+    groups: Path | None = None
+
+
+def group_path(out_dir: str | os.PathLike, name: str, mode: str) -> Path:
+    """``NAME_G_MODE.npy`` in ``out_dir``: the source-window group of each tile (DESIGN 10.4)."""
+    return Path(out_dir) / f"{name}_G_{mode}.npy"
 
 
 def check_mode(mode: str) -> str:
@@ -232,7 +242,10 @@ class TensorWriter:
         self.script = script
         self.extra = extra or {}
         self.paths = tensor_paths(self.out_dir, name, mode)
+        self.group_file = group_path(self.out_dir, name, mode)
         self._filled = np.zeros(self.n_tiles, dtype=bool)
+        self._grouped = np.zeros(self.n_tiles, dtype=bool)
+        self._groups = np.zeros(self.n_tiles, dtype=np.int32)
         self._next = 0
         self._saturated = 0
         self._stack = contextlib.ExitStack()
@@ -259,8 +272,9 @@ class TensorWriter:
             self.abort()
         return False
 
-    def put(self, positions, tiles: np.ndarray, labels) -> None:
-        """Write raw tiles (m, t, t, bands) and their labels (m,) at rows ``positions`` (m,)."""
+    def put(self, positions, tiles: np.ndarray, labels, groups=None) -> None:
+        """Write raw tiles (m, t, t, bands), labels (m,) and source-window groups (m,) at rows
+        ``positions`` (m,). Without ``groups`` the tensor gets no group file."""
         positions = np.asarray(positions, dtype=np.int64)
         labels = np.asarray(labels)
         tiles = np.asarray(tiles)
@@ -283,11 +297,14 @@ class TensorWriter:
         self._tensor[positions] = convert_tiles(tiles, self.mode, self.norm_factor)
         self._labels[positions] = labels.astype(LABEL_DTYPE)
         self._filled[positions] = True
+        if groups is not None:
+            self._groups[positions] = np.asarray(groups, dtype=np.int32)
+            self._grouped[positions] = True
 
-    def append(self, tiles: np.ndarray, labels) -> None:
-        """Write raw tiles (m, t, t, bands) and labels (m,) at the next free rows."""
+    def append(self, tiles: np.ndarray, labels, groups=None) -> None:
+        """Write raw tiles (m, t, t, bands), labels (m,) and groups (m,) at the next free rows."""
         m = np.asarray(labels).shape[0]
-        self.put(np.arange(self._next, self._next + m), tiles, labels)
+        self.put(np.arange(self._next, self._next + m), tiles, labels, groups)
         self._next += m
 
     def commit(self) -> TensorFiles:
@@ -301,6 +318,11 @@ class TensorWriter:
         self._close_maps()
         self._stack.close()           # renames the temporary files onto their targets
         self._open = False
+        groups_file = None
+        if self._grouped.all():
+            groups_file = write_npy(self.group_file, self._groups)
+        elif self.group_file.exists():
+            self.group_file.unlink()  # an old group file would not match these tiles
         if self._saturated:
             limit = "32767" if self.mode == "int16" else f"{UINT8_INPUT_RANGE:g}"
             log.warning("%s: %d pixel values lay beyond %s and were saturated in mode %s.",
@@ -311,7 +333,10 @@ class TensorWriter:
             "input_scale": self.scale, "norm_factor": self.norm_factor,
             "tile_size": self.tile_size, "bands": self.bands, "n_classes": self.n_classes,
             "n_tiles": self.n_tiles, "class_counts": {str(k): n for k, n in class_counts.items()},
-            "source_dtype": self.source_dtype.name, **self.extra,
+            "source_dtype": self.source_dtype.name,
+            "groups": groups_file.name if groups_file else None,
+            "n_source_windows": int(np.unique(self._groups).size) if groups_file else None,
+            **self.extra,
         }
         run_config = self.run_config if self.run_config is not None else {
             "name": self.name, "mode": self.mode, "tile_size": self.tile_size,
@@ -323,7 +348,7 @@ class TensorWriter:
                  self.bands, self.mode, ", ".join(f"C{k}: {n}" for k, n in class_counts.items()),
                  self.scale)
         return TensorFiles(self.paths[0], self.paths[1], self.paths[2], self.mode, self.n_tiles,
-                           class_counts, self.scale)
+                           class_counts, self.scale, groups_file)
 
     def abort(self) -> None:
         """Drop the temporary files; the targets are left as they were."""
@@ -439,6 +464,7 @@ def compile_tensor(folder: str | os.PathLike, name: str, out_dir: str | os.PathL
                 keep = np.sort(rng.choice(len(paths), size=n_keep, replace=False))
                 files[k] = [paths[i] for i in keep]
     ordered = [(k, p) for k, paths in files.items() for p in paths]
+    groups = _source_window_groups([p for _, p in ordered])
     first = _read_tile(ordered[0][1], tile_size, bands)
     out_dir = Path(out_dir) if out_dir is not None else Path(folder)
     if run_config is None:
@@ -463,12 +489,30 @@ def compile_tensor(folder: str | os.PathLike, name: str, out_dir: str | os.PathL
                                           "one tensor must share one pixel type. Compile them "
                                           "separately.")
                     tiles[i] = data
-                writer.append(tiles, np.array([k for k, _ in batch], dtype=LABEL_DTYPE))
+                writer.append(tiles, np.array([k for k, _ in batch], dtype=LABEL_DTYPE),
+                              None if groups is None else groups[start:start + len(batch)])
                 bar.update(len(batch))
-        return writer.commit()
+        files_out = writer.commit()
     except BaseException:
         writer.abort()
         raise
+    report_class_counts(files_out.class_counts, f"tensor {files_out.tensor.name}")
+    return files_out
+
+
+def _source_window_groups(paths: list[Path]) -> np.ndarray | None:
+    """Group id per tile file: tiles cut from one source window (``<stem>_<row>_<col>_*``,
+    :func:`seeice.io.tiles.tile_name`) share an id. None when some names are not tile names
+    (tiles made elsewhere): the tensor then gets no group file."""
+    keys = [source_window(p.name) for p in paths]
+    unknown = [p.name for p, k in zip(paths, keys) if k is None]
+    if unknown:
+        log.warning("%d tile file name(s) do not name their source window (for example %s); "
+                    "the tensor gets no group file, so training splits tiles at random and its "
+                    "validation will read high.", len(unknown), unknown[0])
+        return None
+    ids = {key: i for i, key in enumerate(sorted(set(keys)))}
+    return np.array([ids[k] for k in keys], dtype=np.int32)
 
 
 def load_tensor(out_dir: str | os.PathLike, name: str, mode: str = "float16",

@@ -21,6 +21,7 @@ from seeice.checks import positive_int
 from seeice.config.inputs import save_run_config
 from seeice.defaults import SEED, TILES_PER_CLASS
 from seeice.io.tiles import find_class_folders, list_tiles
+from seeice.phase1.class_counts import report_class_counts
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,7 @@ def thin_tiles(folder: str | os.PathLike, per_class: int = PER_CLASS, seed: int 
         path.unlink()
     log.info("Thinned %s to at most %d tiles per class: %s (%d tiles removed).", root,
              per_class, summary, result.removed)
+    report_class_counts(result.after, "tiles after thinning")
     if run_config is None:
         run_config = {"folder": str(folder), "per_class": per_class, "seed": seed,
                       "dry_run": dry_run}
