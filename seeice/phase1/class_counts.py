@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 MIN_TILES = 200
 #: A class under this share of the largest class's tiles is weak.
 MIN_SHARE_OF_LARGEST = 0.1
+#: After training, a class whose validation recall is below this is named as weak.
+WEAK_RECALL = 0.6
 
 
 def weak_classes(counts: Mapping[int, int], min_tiles: int = MIN_TILES,
@@ -73,3 +75,43 @@ def report_class_counts(counts: Mapping[int, int], stage: str,
                     "stride for rare classes on, or merge them with a neighbouring class.",
                     stage, MIN_TILES, 100 * MIN_SHARE_OF_LARGEST, largest, listed)
     return weak
+
+
+
+def report_weak_classes(recall: Mapping[int, float], trained: set, class_names: Sequence[str],
+                        model_name: str) -> list[int]:
+    """Warn by name about classes a trained model will mislabel; return them.
+
+    Parameters
+    ----------
+    recall : mapping
+        Class number -> validation recall, for the classes with validation tiles.
+    trained : set of int
+        Classes with training tiles.
+    class_names : sequence of str
+        Names of classes 1..N.
+    model_name : str
+        For the messages.
+
+    Returns
+    -------
+    list of int
+        Classes with recall under :data:`WEAK_RECALL`, or without training tiles, ascending.
+    """
+    n = len(class_names)
+    weak = sorted(k for k, r in recall.items() if r < WEAK_RECALL)
+    unmeasured = sorted(k for k in range(1, n + 1) if k not in recall and k in trained)
+    untrained = sorted(k for k in range(1, n + 1) if k not in trained)
+    if weak:
+        log.warning("%s: weak classes, validation recall under %.1f: %s. Expect them to be "
+                    "mislabelled in phase one (and so in the CSC). Label more of them, keep the "
+                    "denser stride for rare classes and class balancing on, or merge them with "
+                    "a neighbouring class.", model_name, WEAK_RECALL,
+                    ", ".join(f"{_name(k, class_names)} {recall[k]:.2f}" for k in weak))
+    if unmeasured:
+        log.warning("%s: no validation tiles of %s; their recall is unknown.", model_name,
+                    ", ".join(_name(k, class_names) for k in unmeasured))
+    if untrained:
+        log.warning("%s: no training tiles of %s; the model cannot recognise them.", model_name,
+                    ", ".join(_name(k, class_names) for k in untrained))
+    return sorted(set(weak) | set(untrained))

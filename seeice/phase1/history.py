@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from seeice.errors import ConfigError
 from seeice.io.atomic import atomic_path
 
 log = logging.getLogger(__name__)
@@ -79,3 +80,109 @@ def plot_history(frame: pd.DataFrame, path: str | os.PathLike, title: str = "") 
     with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=100, format="png")
     return Path(path)
+
+
+#: What chooses and stops on the best epoch: ``accuracy`` is the published rule.
+SELECTIONS = ("macro_f1", "min_recall", "accuracy")
+
+
+def check_selection(name: str) -> str:
+    """``name`` if it is a known selection metric, else a :class:`ConfigError` naming them."""
+    if name not in SELECTIONS:
+        raise ConfigError(f"selection {name!r} is unknown; use macro_f1, min_recall or accuracy "
+                          "(accuracy, without restoring the best epoch, is the published rule).")
+    return name
+
+
+def class_scores(truth: np.ndarray, predicted: np.ndarray) -> dict:
+    """Accuracy, per-class recall, macro F1 and the lowest recall over the classes in ``truth``.
+
+    Parameters
+    ----------
+    truth, predicted : numpy.ndarray
+        Class numbers, shape (n,).
+
+    Returns
+    -------
+    dict
+        ``accuracy``, ``macro_f1``, ``min_recall`` (floats) and ``recall`` (class -> float).
+    """
+    truth, predicted = np.asarray(truth), np.asarray(predicted)
+    recall, f1 = {}, []
+    for k in np.unique(truth):
+        hit = np.count_nonzero((truth == k) & (predicted == k))
+        r = hit / np.count_nonzero(truth == k)
+        n_pred = np.count_nonzero(predicted == k)
+        p = hit / n_pred if n_pred else 0.0
+        recall[int(k)] = float(r)
+        f1.append(0.0 if p + r == 0 else 2 * p * r / (p + r))
+    return {"accuracy": float(np.mean(truth == predicted)), "macro_f1": float(np.mean(f1)),
+            "min_recall": float(min(recall.values())), "recall": recall}
+
+
+class BestEpoch(keras.callbacks.Callback):
+    """Score every epoch per class on the validation tiles; keep and restore the best epoch.
+
+    At each epoch's end the validation tiles are predicted and ``val_macro_f1`` and
+    ``val_min_recall`` added to the logs (so to the history). The epoch with the highest
+    ``select`` metric is remembered with its weights, restored when training ends. Training
+    stops at the first epoch whose metric reaches ``target``, or after ``patience`` epochs
+    without improvement.
+
+    Parameters
+    ----------
+    validation : TileDataset
+        Unshuffled validation batches (its ``truth()`` gives the labels in serving order).
+    select : {"macro_f1", "min_recall"}
+    target : float
+    patience : int
+
+    Attributes
+    ----------
+    best_epoch : int or None
+        1-based.
+    best_value : float
+    stopped_epoch : int or None
+        1-based epoch that reached the target, None otherwise.
+    """
+
+    def __init__(self, validation, select: str, target: float, patience: int):
+        super().__init__()
+        self.validation = validation
+        self.select = select
+        self.target = float(target)
+        self.patience = int(patience)
+        self.best_epoch: int | None = None
+        self.best_value = -np.inf
+        self.stopped_epoch: int | None = None
+        self._best_weights = None
+        self._wait = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        probabilities = self.model.predict(self.validation, verbose=0)
+        scores = class_scores(self.validation.truth(), np.argmax(probabilities, axis=1))
+        logs["val_macro_f1"] = scores["macro_f1"]
+        logs["val_min_recall"] = scores["min_recall"]
+        value = scores[self.select]
+        if value > self.best_value:
+            self.best_value, self.best_epoch = value, epoch + 1
+            self._best_weights = self.model.get_weights()
+            self._wait = 0
+        else:
+            self._wait += 1
+        if value >= self.target:
+            self.stopped_epoch = epoch + 1
+            log.info("epoch %d: validation %s %.4f reached the target %.4f; stopping.",
+                     epoch + 1, self.select, value, self.target)
+            self.model.stop_training = True
+        elif self._wait >= self.patience:
+            log.info("epoch %d: validation %s has not improved for %d epochs; stopping.",
+                     epoch + 1, self.select, self.patience)
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self._best_weights is not None:
+            self.model.set_weights(self._best_weights)
+            log.info("restored the weights of epoch %d (validation %s %.4f).", self.best_epoch,
+                     self.select, self.best_value)

@@ -14,6 +14,7 @@ import numpy as np
 
 from seeice.errors import ConfigError, DataError, InputFileError
 from seeice.normalise import SENTINEL2_DN_RANGE, SENTINEL2_NORM_FACTOR
+from seeice.phase1.balance import balanced_order
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,9 @@ class TileData:
         The tensor's sidecar JSON (empty when absent).
     norm_factor : float
         Raw pixels divided by this give the tensor's values.
+    groups : numpy.ndarray or None
+        Source window of each tile, shape (n,), int (``<name>_G_<mode>.npy``, DESIGN 10.4);
+        None for a tensor without a group file.
     """
 
     tensor: np.ndarray
@@ -44,6 +48,7 @@ class TileData:
     labels_path: Path
     sidecar: dict = field(default_factory=dict)
     norm_factor: float = SENTINEL2_NORM_FACTOR
+    groups: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -203,7 +208,76 @@ def load_tile_data(tensor_path: str | os.PathLike, labels_path: str | os.PathLik
         norm_factor = infer_norm_factor(tensor.dtype, sidecar, source=str(tensor_path.name))
     elif not norm_factor > 0:
         raise ConfigError(f"norm_factor must be positive, got {norm_factor!r}.")
-    return TileData(tensor, labels, tensor_path, labels_path, sidecar, float(norm_factor))
+    groups = _load_groups(tensor_path, tensor.shape[0])
+    return TileData(tensor, labels, tensor_path, labels_path, sidecar, float(norm_factor), groups)
+
+
+def group_path_for(tensor_path: str | os.PathLike) -> Path | None:
+    """``<name>_G_<mode>.npy`` beside a tensor ``<name>_T_<mode>.npy`` (None for other names)."""
+    tensor_path = Path(tensor_path)
+    stem = tensor_path.name
+    if "_T_" not in stem:
+        return None
+    head, _, tail = stem.rpartition("_T_")
+    return tensor_path.with_name(f"{head}_G_{tail}")
+
+
+def _load_groups(tensor_path: Path, n: int) -> np.ndarray | None:
+    path = group_path_for(tensor_path)
+    if path is None or not path.is_file():
+        return None
+    groups = _open_npy(path, "group file", mmap=False)
+    if groups.shape != (n,) or not np.issubdtype(groups.dtype, np.integer):
+        raise DataError(f"group file {path.name} has shape {groups.shape} and dtype "
+                        f"{groups.dtype}; expected one integer source-window id per tile of "
+                        f"{tensor_path.name} ({n}). Recompile the tensor, or delete the group "
+                        "file to split at random.")
+    return groups.astype(np.int64)
+
+
+def split_by_groups(labels: np.ndarray, groups: np.ndarray, seed: int = 0,
+                    validation_fraction: float = VALIDATION_FRACTION
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded split of tiles by source window, stratified by class.
+
+    All tiles of one group (the augmented copies of one window) fall on the same side, so
+    validation never sees a rotated copy of a training tile. For each class, a
+    ``validation_fraction`` of its groups (rounded, at least one when the class has two or
+    more groups, none when it has one) goes to validation.
+
+    Parameters
+    ----------
+    labels, groups : numpy.ndarray
+        Shape (n,): class and source window of each tile.
+
+    Returns
+    -------
+    train, validation : numpy.ndarray
+        Sorted int64 tile indices.
+
+    Raises
+    ------
+    DataError
+        Fewer than two groups, so that no split is possible.
+    """
+    labels, groups = np.asarray(labels), np.asarray(groups)
+    unique_groups, first = np.unique(groups, return_index=True)
+    if unique_groups.size < 2:
+        raise DataError(f"training needs at least 2 source windows (one for validation), got "
+                        f"{unique_groups.size}. Prepare tiles from more of the images.")
+    group_class = labels[first]
+    rng = np.random.default_rng(seed)
+    validation_groups = []
+    for k in np.unique(group_class):
+        members = unique_groups[group_class == k]
+        if members.size < 2:
+            continue
+        n_val = min(max(1, int(round(validation_fraction * members.size))), members.size - 1)
+        validation_groups.append(rng.choice(members, size=n_val, replace=False))
+    if not validation_groups:
+        validation_groups.append(rng.choice(unique_groups, size=1))
+    is_val = np.isin(groups, np.concatenate(validation_groups))
+    return np.flatnonzero(~is_val), np.flatnonzero(is_val)
 
 
 def split_indices(n: int, seed: int = 0, validation_fraction: float = VALIDATION_FRACTION
@@ -254,11 +328,19 @@ class TileDataset(keras.utils.PyDataset):
         (then :meth:`truth` gives the labels in serving order).
     seed : int
         Seed of the shuffling.
+    class_weights : numpy.ndarray, optional
+        Loss weight per class, shape (n_outputs,); batches are then (tiles, labels, weights).
+    balanced : bool
+        Draw every epoch's rows class by class, equally often (:func:`balanced_order`).
     """
 
     def __init__(self, tensor, labels, indices, batch_size: int, n_outputs: int,
-                 shuffle: bool = False, seed: int = 0, **kwargs):
+                 shuffle: bool = False, seed: int = 0, class_weights: np.ndarray | None = None,
+                 balanced: bool = False, **kwargs):
         super().__init__(**kwargs)
+        self.class_weights = None if class_weights is None else np.asarray(class_weights,
+                                                                            np.float32)
+        self.balanced = balanced
         self.tensor = tensor
         self.labels = np.asarray(labels)
         self.indices = np.asarray(indices, dtype=np.int64)
@@ -266,7 +348,12 @@ class TileDataset(keras.utils.PyDataset):
         self.n_outputs = int(n_outputs)
         self.shuffle = shuffle
         self._rng = np.random.default_rng(seed)
-        self.order = self._rng.permutation(self.indices) if shuffle else np.sort(self.indices)
+        self.order = self._epoch_order()
+
+    def _epoch_order(self) -> np.ndarray:
+        if self.balanced:
+            return balanced_order(self.indices, self.labels, self._rng)
+        return self._rng.permutation(self.indices) if self.shuffle else np.sort(self.indices)
 
     def __len__(self) -> int:
         return math.ceil(len(self.indices) / self.batch_size)
@@ -276,14 +363,34 @@ class TileDataset(keras.utils.PyDataset):
             raise IndexError(f"batch {index} out of range (0..{len(self) - 1})")
         # Rows read in increasing order: contiguous reads from the memory map.
         rows = np.sort(self.order[index * self.batch_size:(index + 1) * self.batch_size])
+        # (balanced epochs may repeat a row: fancy indexing keeps the repeats)
         x = np.asarray(self.tensor[rows], dtype=np.float32)
         y = one_hot(self.labels[rows], self.n_outputs)
+        if self.class_weights is not None:
+            return x, y, self.class_weights[self.labels[rows]]
         return x, y
 
     def on_epoch_end(self):
-        if self.shuffle:
-            self.order = self._rng.permutation(self.indices)
+        if self.shuffle or self.balanced:
+            self.order = self._epoch_order()
 
     def truth(self) -> np.ndarray:
         """Labels in serving order (meaningful without shuffling)."""
         return self.labels[self.order]
+
+
+def split_for_training(data: TileData, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """Training and validation indices, and how they were split (``source_window`` where the
+    tensor has groups, else ``random`` with a warning that validation will read high)."""
+    if data.groups is not None:
+        train_idx, val_idx = split_by_groups(data.labels, data.groups, seed)
+        log.info("validation split by source window: %d windows for training, %d for "
+                 "validation (copies of one window never on both sides)",
+                 np.unique(data.groups[train_idx]).size, np.unique(data.groups[val_idx]).size)
+        return train_idx, val_idx, "source_window"
+    log.warning("%s has no group file (%s): tiles are split at random, so rotated copies of "
+                "one window fall on both sides and the validation scores will read high. "
+                "Compile the tensor again with this version to split by source window.",
+                data.tensor_path.name, "NAME_G_MODE.npy")
+    train_idx, val_idx = split_indices(data.n, seed)
+    return train_idx, val_idx, "random"

@@ -27,13 +27,16 @@ from seeice.config.runner import keras_verbosity
 from seeice.defaults import (
     BANDS,
     BATCH_SIZE,
+    CLASS_BALANCE,
     FINE_TUNE_BATCH_SIZE,
     FINE_TUNE_LEARNING_RATE,
     FINE_TUNE_MAX_EPOCHS,
     FINE_TUNE_TARGET_ACCURACY,
     MAX_EPOCHS,
     N_CLASSES,
+    PHASE_ONE_PATIENCE,
     SEED,
+    SELECT,
     TARGET_ACCURACY,
     TUNING_EPOCHS,
 )
@@ -48,14 +51,28 @@ from seeice.io.model_store import (
 )
 from seeice.metrics.reports import classification_report_frame, format_report
 from seeice.phase1 import precision as _precision
-from seeice.phase1.history import TargetAccuracyStop, history_frame, plot_history
+from seeice.phase1.balance import check_class_balance, inverse_frequency_weights
+from seeice.phase1.class_counts import report_class_counts, report_weak_classes
+from seeice.phase1.history import (
+    BestEpoch,
+    TargetAccuracyStop,
+    check_selection,
+    class_scores,
+    history_frame,
+    plot_history,
+)
 from seeice.phase1.models import (
     build_tile_model,
     check_base,
     compile_tile_model,
     default_learning_rate,
 )
-from seeice.phase1.tile_data import TileData, TileDataset, load_tile_data, split_indices
+from seeice.phase1.tile_data import (
+    TileData,
+    TileDataset,
+    load_tile_data,
+    split_for_training,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,21 +136,38 @@ def _resolve_scheme(scheme, n_classes: int, sidecar: dict) -> ClassScheme:
 
 def _fit_and_report(model, data: TileData, *, out_dir: Path, name: str, class_names,
                     batch_size: int, epochs: int, target_accuracy: float | None, seed: int,
-                    tuning: bool) -> dict:
+                    tuning: bool, class_balance: str = CLASS_BALANCE, select: str = SELECT,
+                    patience: int = PHASE_ONE_PATIENCE) -> dict:
     """Split, fit with streaming batches, then report on the validation split."""
     n_classes = len(class_names)
-    train_idx, val_idx = split_indices(data.n, seed)
+    train_idx, val_idx, split = split_for_training(data, seed)
+    names = {k + 1: n for k, n in enumerate(class_names)}
+    for part, idx in (("training split", train_idx), ("validation split", val_idx)):
+        counts = np.bincount(data.labels[idx], minlength=n_classes + 1)[1:]
+        report_class_counts({k + 1: int(c) for k, c in enumerate(counts)},
+                            f"{part} tiles", list(names.values()))
+    weights = None
+    if class_balance == "weights":
+        weights = inverse_frequency_weights(data.labels[train_idx], n_classes + 1)
+        log.info("loss weights by inverse class frequency: %s", ", ".join(
+            f"{names[k]} {weights[k]:.2f}" for k in range(1, n_classes + 1) if weights[k]))
     train_ds = TileDataset(data.tensor, data.labels, train_idx, batch_size, n_classes + 1,
-                           shuffle=True, seed=seed)
+                           shuffle=True, seed=seed, class_weights=weights,
+                           balanced=class_balance == "batches")
     val_ds = TileDataset(data.tensor, data.labels, val_idx, batch_size, n_classes + 1)
     callbacks = []
     stopper = None
     if not tuning and target_accuracy is not None:
-        stopper = TargetAccuracyStop(target_accuracy)
+        if select == "accuracy":
+            stopper = TargetAccuracyStop(target_accuracy)
+        else:
+            stopper = BestEpoch(val_ds, select, target_accuracy, patience)
         callbacks.append(stopper)
     log.info("training on %d tiles, validating on %d (batch %d, at most %d epochs%s)",
              len(train_idx), len(val_idx), batch_size, epochs,
-             "" if stopper is None else f", stop at validation accuracy {target_accuracy}")
+             "" if stopper is None else f", stop at validation {select} {target_accuracy}"
+             + ("" if select == "accuracy" else f" or after {patience} epochs without "
+                "improvement, keeping the best epoch"))
     start = time.perf_counter()
     history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks,
                         verbose=keras_verbosity(), shuffle=False)
@@ -154,10 +188,18 @@ def _fit_and_report(model, data: TileData, *, out_dir: Path, name: str, class_na
                                          labels=list(range(1, n_classes + 1)))
     log.info("%s", format_report(report, f"Classification report for {name} "
                                          f"(validation tiles: {len(val_idx)})"))
+    scores = class_scores(val_ds.truth(), predicted)
+    weak = report_weak_classes(scores["recall"], set(np.unique(data.labels[train_idx]).tolist()),
+                               list(class_names), name)
     history_path = write_csv(out_dir / f"{name}_history.csv", frame)
     report_path = write_csv(out_dir / f"{name}_report.csv", report)
     figure_path = plot_history(frame, out_dir / f"{name}_history.png", title=name)
+    best_epoch = getattr(stopper, "best_epoch", None)
     return dict(history=frame, report=report, epochs_run=epochs_run, target_reached=reached,
+                split=split, class_balance=class_balance, select=select, best_epoch=best_epoch,
+                weak_classes=weak,
+                validation_recall={str(k): round(v, 4) for k, v in scores["recall"].items()},
+                val_macro_f1=round(scores["macro_f1"], 4),
                 val_accuracy=val_accuracy, seconds=seconds, history_path=history_path,
                 report_path=report_path, figure_path=figure_path,
                 n_train=len(train_idx), n_validation=len(val_idx))
@@ -166,7 +208,11 @@ def _fit_and_report(model, data: TileData, *, out_dir: Path, name: str, class_na
 def _outcome(fit: dict) -> dict:
     return {"epochs_run": fit["epochs_run"], "target_reached": fit["target_reached"],
             "val_accuracy": round(fit["val_accuracy"], 6), "fit_seconds": round(fit["seconds"], 2),
-            "n_train": fit["n_train"], "n_validation": fit["n_validation"]}
+            "n_train": fit["n_train"], "n_validation": fit["n_validation"],
+            "validation_split": fit["split"], "class_balance": fit["class_balance"],
+            "select": fit["select"], "best_epoch": fit["best_epoch"],
+            "val_macro_f1": fit["val_macro_f1"], "validation_recall": fit["validation_recall"],
+            "weak_classes": fit["weak_classes"]}
 
 
 def train_tile_cnn(tensor_path: str | os.PathLike, labels_path: str | os.PathLike,
@@ -176,6 +222,8 @@ def train_tile_cnn(tensor_path: str | os.PathLike, labels_path: str | os.PathLik
                    tuning: bool = False, tuning_epochs: int = TUNING_EPOCHS,
                    precision: str = "auto", seed: int = SEED, learning_rate: float | None = None,
                    scheme: str | ClassScheme | None = None, norm_factor: float | None = None,
+                   class_balance: str = CLASS_BALANCE, select: str = SELECT,
+                   patience: int = PHASE_ONE_PATIENCE,
                    run_config: dict | None = None, script: str | None = None) -> TrainingResult:
     """Train the phase-one tile CNN on a compiled tile tensor.
 
@@ -218,8 +266,21 @@ def train_tile_cnn(tensor_path: str | os.PathLike, labels_path: str | os.PathLik
         path); default: the tensor sidecar's, else the glacier scheme for 7 classes.
     norm_factor : float, optional
         Override of the factor raw pixels are divided by to give the tensor's values.
+    class_balance : {"weights", "batches", "none"}
+        Loss weighted by inverse class frequency (default), class-balanced batches, or none
+        (published); see :mod:`seeice.phase1.balance`.
+    select : {"macro_f1", "min_recall", "accuracy"}
+        Metric that stops training at ``target_accuracy`` and, except for ``accuracy`` (the
+        published rule), chooses the epoch whose weights are kept (default macro_f1).
+    patience : int
+        With ``macro_f1`` or ``min_recall``: stop after this many epochs without improvement.
     run_config, script : optional
         The calling script's resolved inputs and name, recorded in ``run.json``.
+
+    The validation split is by source window when the tensor has a group file
+    (``<name>_G_<mode>.npy``), else random with a warning. Every class whose validation
+    recall is under 0.6 is named in a warning and in the model's metadata
+    (``training["weak_classes"]``), which ``CSC.py`` repeats when it loads the model.
 
     Returns
     -------
@@ -241,6 +302,9 @@ def train_tile_cnn(tensor_path: str | os.PathLike, labels_path: str | os.PathLik
     if not tuning and not 0 < float(target_accuracy) <= 1:
         raise ConfigError(f"target accuracy must be in (0, 1], got {target_accuracy!r}.")
     name = check_model_name(name)
+    check_class_balance(class_balance)
+    check_selection(select)
+    patience = positive_int(patience, "patience")
     policy, reason = _precision.explain_policy(precision)
     data = load_tile_data(tensor_path, labels_path, bands=bands, n_classes=n_classes,
                           norm_factor=norm_factor)
@@ -264,7 +328,8 @@ def train_tile_cnn(tensor_path: str | os.PathLike, labels_path: str | os.PathLik
         fit = _fit_and_report(model, data, out_dir=out_dir, name=name,
                               class_names=list(class_scheme.names), batch_size=batch_size,
                               epochs=epochs, target_accuracy=None if tuning else target_accuracy,
-                              seed=seed, tuning=tuning)
+                              seed=seed, tuning=tuning, class_balance=class_balance,
+                              select=select, patience=patience)
         training_info = {
             "tensor": str(data.tensor_path), "labels": str(data.labels_path),
             "tensor_mode": data.sidecar.get("mode"), "n_tiles": data.n,
@@ -290,11 +355,13 @@ def train_tile_cnn(tensor_path: str | os.PathLike, labels_path: str | os.PathLik
         "name": name, "base": base, "bands": bands, "n_classes": n_classes,
         "batch_size": batch_size, "epochs": epochs, "target_accuracy": target_accuracy,
         "tuning": tuning, "tuning_epochs": tuning_epochs, "precision": precision, "seed": seed,
-        "learning_rate": learning_rate, "scheme": class_scheme.name, "norm_factor": norm_factor}
+        "learning_rate": learning_rate, "scheme": class_scheme.name, "norm_factor": norm_factor,
+        "class_balance": class_balance, "select": select, "patience": patience}
     run_path = save_run_config(out_dir, config, script=script or "seeice.phase1.training.train_tile_cnn",
                                extra={"precision_policy": policy, "precision_reason": reason,
                                       "model_path": str(model_path) if model_path else None,
                                       "model": metadata.to_dict(),
+                                      "weak_classes": fit["weak_classes"],
                                       "seconds": round(time.perf_counter() - started, 2)})
     return TrainingResult(model_path=model_path, metadata=metadata, history=fit["history"],
                           report=fit["report"], epochs_run=fit["epochs_run"],
@@ -309,7 +376,9 @@ def fine_tune(model_path: str | os.PathLike, tensor_path: str | os.PathLike,
               learning_rate: float = FINE_TUNE_LEARNING_RATE,
               batch_size: int = FINE_TUNE_BATCH_SIZE,
               target_accuracy: float = FINE_TUNE_TARGET_ACCURACY,
-              epochs: int = FINE_TUNE_MAX_EPOCHS, seed: int = SEED, run_config: dict | None = None,
+              epochs: int = FINE_TUNE_MAX_EPOCHS, seed: int = SEED,
+              class_balance: str = CLASS_BALANCE, select: str = SELECT,
+              patience: int = PHASE_ONE_PATIENCE, run_config: dict | None = None,
               script: str | None = None) -> TrainingResult:
     """Continue training a saved tile model on new data ("joint" fine-tuning).
 
@@ -334,6 +403,8 @@ def fine_tune(model_path: str | os.PathLike, tensor_path: str | os.PathLike,
         Most epochs (120).
     seed : int
         Seeds the split, the shuffling and Keras.
+    class_balance, select, patience
+        As in :func:`train_tile_cnn`.
 
     Returns
     -------
@@ -353,6 +424,9 @@ def fine_tune(model_path: str | os.PathLike, tensor_path: str | os.PathLike,
         raise ConfigError(f"target accuracy must be in (0, 1], got {target_accuracy!r}.")
     positive_number(learning_rate, "learning rate")
     name = check_model_name(name)
+    check_class_balance(class_balance)
+    check_selection(select)
+    patience = positive_int(patience, "patience")
     model, parent = load_model(model_path)
     tensor_path = Path(tensor_path)
     data = load_tile_data(tensor_path, labels_path, bands=None, n_classes=parent.n_classes)
@@ -380,7 +454,8 @@ def fine_tune(model_path: str | os.PathLike, tensor_path: str | os.PathLike,
              parent.base, data.n, learning_rate)
     fit = _fit_and_report(model, data, out_dir=out_dir, name=name,
                           class_names=parent.class_names, batch_size=batch_size, epochs=epochs,
-                          target_accuracy=target_accuracy, seed=seed, tuning=False)
+                          target_accuracy=target_accuracy, seed=seed, tuning=False,
+                          class_balance=class_balance, select=select, patience=patience)
     training_info = {
         "fine_tuned_from": str(model_path), "parent_training": parent.training,
         "tensor": str(data.tensor_path), "labels": str(data.labels_path),
@@ -395,10 +470,12 @@ def fine_tune(model_path: str | os.PathLike, tensor_path: str | os.PathLike,
         "model_path": str(model_path), "tensor_path": str(tensor_path),
         "labels_path": str(labels_path), "out_dir": str(out_dir), "name": name,
         "learning_rate": learning_rate, "batch_size": batch_size,
-        "target_accuracy": target_accuracy, "epochs": epochs, "seed": seed}
+        "target_accuracy": target_accuracy, "epochs": epochs, "seed": seed,
+        "class_balance": class_balance, "select": select, "patience": patience}
     run_path = save_run_config(out_dir, config, script=script or "seeice.phase1.training.fine_tune",
                                extra={"model_path": str(model_path_out),
                                       "model": metadata.to_dict(),
+                                      "weak_classes": fit["weak_classes"],
                                       "seconds": round(time.perf_counter() - started, 2)})
     return TrainingResult(model_path=model_path_out, metadata=metadata, history=fit["history"],
                           report=fit["report"], epochs_run=fit["epochs_run"],
