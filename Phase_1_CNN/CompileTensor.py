@@ -22,7 +22,7 @@ Seed = 0                      # --seed: random seed of the subsample
 # ==== END OF USER INPUTS ====
 
 from seeice.config.runner import run_script, script_name
-from seeice.phase1.tensors import compile_tensor
+from seeice.phase1.compilation import compile_tensor
 
 
 def main(cfg):

@@ -16,8 +16,11 @@ OutPath = "Models"            # --out: output folder of the fine-tuned model, hi
 ModelName = "VGG16_50_RGBNIR_joint"  # --name: name of the fine-tuned model (OutPath/ModelName.keras)
 LearningRate = 1e-5           # --learning-rate: Adam learning rate (amsgrad)
 BatchSize = 25                # --batch-size: tiles per training batch
-TargetAccuracy = 0.995        # --target-accuracy: stop at the first epoch whose validation accuracy reaches this
+TargetAccuracy = 0.995        # --target-accuracy: stop at the first epoch whose validation Select metric reaches this
 Epochs = 120                  # --epochs: most training epochs
+ClassBalance = "weights"      # --class-balance {weights,batches,none}: loss weights by inverse class frequency, class-balanced batches, or none (published)
+Select = "macro_f1"           # --select {macro_f1,min_recall,accuracy}: metric that stops training and picks the epoch kept; accuracy without restore is published
+Patience = 20                 # --patience: stop after this many epochs without improvement of Select (macro_f1, min_recall)
 Seed = 0                      # --seed: random seed of the split and the shuffling
 # ==== END OF USER INPUTS ====
 
@@ -30,6 +33,7 @@ def main(cfg):
     fine_tune(cfg.InitialModel, cfg.TensorPath, cfg.LabelPath, cfg.OutPath, str(cfg.ModelName),
               learning_rate=cfg.LearningRate, batch_size=cfg.BatchSize,
               target_accuracy=cfg.TargetAccuracy, epochs=cfg.Epochs, seed=cfg.Seed,
+              class_balance=cfg.ClassBalance, select=cfg.Select, patience=cfg.Patience,
               run_config=dict(cfg), script=script_name(__file__))
 
 

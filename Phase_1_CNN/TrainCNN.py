@@ -21,12 +21,15 @@ Ndims = 4                     # --bands: bands per tile (3 = RGB, 4 = RGB + NIR)
 NClasses = 7                  # --classes: number of classes
 BatchSize = 50                # --batch-size: tiles per training batch
 Epochs = 120                  # --epochs: most training epochs
-TargetAccuracy = 0.985        # --target-accuracy: stop at the first epoch whose validation accuracy reaches this
+TargetAccuracy = 0.985        # --target-accuracy: stop at the first epoch whose validation Select metric reaches this
 ModelTuning = False           # --tuning: train TuningEpochs epochs, save the learning curves, no model
 TuningEpochs = 50             # --tuning-epochs: epochs of a tuning run
 LearningRate = None           # --learning-rate: Adam learning rate; None = 1e-4 (VGG16), 1e-5 (DenseNet121, ResNet50)
 Precision = "auto"            # --precision {auto,float32,mixed_float16,mixed_bfloat16}: float precision policy
 Scheme = None                 # --scheme: class names: glacier, fluvial or a scheme YAML; None = from the tensor, glacier for 7 classes
+ClassBalance = "weights"      # --class-balance {weights,batches,none}: loss weights by inverse class frequency, class-balanced batches, or none (published)
+Select = "macro_f1"           # --select {macro_f1,min_recall,accuracy}: metric that stops training and picks the epoch kept; accuracy without restore is published
+Patience = 20                 # --patience: stop after this many epochs without improvement of Select (macro_f1, min_recall)
 Seed = 0                      # --seed: random seed of the split, the shuffling and the initial weights
 # ==== END OF USER INPUTS ====
 
@@ -42,6 +45,7 @@ def main(cfg):
                    target_accuracy=cfg.TargetAccuracy, tuning=cfg.ModelTuning,
                    tuning_epochs=cfg.TuningEpochs, precision=cfg.Precision, seed=cfg.Seed,
                    learning_rate=cfg.LearningRate, scheme=cfg.Scheme,
+                   class_balance=cfg.ClassBalance, select=cfg.Select, patience=cfg.Patience,
                    run_config=dict(cfg), script=script_name(__file__))
 
 

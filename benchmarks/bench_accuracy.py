@@ -28,7 +28,6 @@ pooled CSC weighted F1 >= 0.95 and >= phase one, melange F1 >= 0.7, front median
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import tempfile
@@ -76,8 +75,8 @@ def make_scenes(folder: Path, seeds, size: int, melange_width: float, variety: f
 
 def train_phase_one(work: Path, args) -> tuple[Path, dict]:
     """Tiles, thinning, tensor and the compact tile CNN at the library's defaults."""
+    from seeice.phase1.compilation import compile_tensor
     from seeice.phase1.preparation import prepare_tiles
-    from seeice.phase1.tensors import compile_tensor
     from seeice.phase1.thinning import thin_tiles
     from seeice.phase1.training import train_tile_cnn
 

@@ -10,8 +10,8 @@ import pytest
 
 from seeice.errors import ConfigError, DataError, RasterError
 from seeice.io.raster import write_raster
-from seeice.phase1.tensors import (TensorWriter, compile_tensor, convert_tiles, input_scale,
-                            load_tensor, tensor_paths)
+from seeice.phase1.compilation import TensorWriter, compile_tensor, load_tensor
+from seeice.phase1.tensors import convert_tiles, input_scale, tensor_paths
 
 from tiling_helpers import files_under, write_tile_folder
 

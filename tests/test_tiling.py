@@ -13,7 +13,7 @@ import pytest
 from seeice.phase1 import tiling
 from seeice.errors import ConfigError, DataError, InputFileError, RasterError
 from seeice.io.raster import read_image, write_raster
-from seeice.phase1.tensors import compile_tensor, load_tensor
+from seeice.phase1.compilation import compile_tensor, load_tensor
 from seeice.phase1.thinning import thin_tiles
 from seeice.io.tiles import find_class_folders, tile_name
 from seeice.phase1.augmentation import ROTATIONS, augment_tiles

@@ -37,7 +37,8 @@ from seeice.io.raster import (
 from seeice.io.tiles import TRAIN_DIR, VALID_DIR, list_tiles, tile_name
 from seeice.phase1.augmentation import augment_tiles, check_augmentation
 from seeice.phase1.class_counts import report_class_counts
-from seeice.phase1.tensors import TensorWriter, check_mode
+from seeice.phase1.compilation import TensorWriter
+from seeice.phase1.tensors import check_mode
 from seeice.phase1.tiling import (
     MAX_UNLABELLED,
     MIN_MAJORITY,

@@ -17,7 +17,7 @@ from seeice.io.tiles import source_window, tile_name  # noqa: E402
 from seeice.phase1.augmentation import augment_tiles  # noqa: E402
 from seeice.phase1.class_counts import weak_classes  # noqa: E402
 from seeice.phase1.preparation import prepare_tiles  # noqa: E402
-from seeice.phase1.tensors import compile_tensor  # noqa: E402
+from seeice.phase1.compilation import compile_tensor  # noqa: E402
 
 
 def _labels_with_a_thin_belt():
