@@ -39,7 +39,7 @@ from seeice.phase2.patch_models import check_patch_size
 log = logging.getLogger(__name__)
 
 SUMMARY_COLUMNS = ["Image", "CNN_F1", "CSC_F1", "Front_found", "Front_median_m",
-                   "Front_mean_m", "Seconds", "Front_note", "Error"]
+                   "Front_mean_m", "Seconds", "Front_note", "Error", "CNN_classes"]
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,24 @@ class CSCRun:
         return self.summary[self.summary["Error"].fillna("") != ""]
 
 
+def warn_weak_classes(metadata, scheme: ClassScheme, model_path) -> list[int]:
+    """Repeat the phase-one warning about weak classes recorded in the model's metadata.
+
+    Returns the weak classes (``metadata.training["weak_classes"]``; empty for models trained
+    before the record existed).
+    """
+    weak = [int(k) for k in (metadata.training or {}).get("weak_classes") or []]
+    if weak:
+        recall = (metadata.training or {}).get("validation_recall") or {}
+        named = ", ".join(f"{k} ({scheme.names[k - 1]}"
+                          + (f", recall {float(recall[str(k)]):.2f})" if str(k) in recall else ")")
+                          for k in weak if 1 <= k <= scheme.n_classes)
+        log.warning("phase-one model %s is weak on %s: phase one (and so the CSC) will "
+                    "mislabel these classes; check them in the figures, and retrain with more "
+                    "examples of them where you can.", Path(model_path).name, named)
+    return weak
+
+
 def check_settings(settings: CSCSettings, metadata) -> ClassScheme:
     """Check the run's settings against each other and the model; return the class scheme."""
     check_patch_size(settings.patch_size)
@@ -178,6 +196,7 @@ def run_csc(config: Mapping | CSCSettings, script: str = "CSC.py") -> CSCRun:
     check_patch_size(settings.patch_size)  # before the (slow) model load
     model, metadata = load_model(settings.model_path)
     scheme = check_settings(settings, metadata)
+    warn_weak_classes(metadata, scheme, settings.model_path)
     images = raster_io.list_images(settings.predict_dir)
     if not images:
         raise DataError(f"no input images in {settings.predict_dir} (GeoTIFF, PNG or JPEG; "

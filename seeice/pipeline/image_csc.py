@@ -154,7 +154,8 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
                 log.warning("%s: no calving front: %s", stem, exc)
 
     row = {"Image": stem, "CNN_F1": np.nan, "CSC_F1": np.nan, "Front_found": front is not None,
-           "Front_median_m": np.nan, "Front_mean_m": np.nan, "Error": ""}
+           "Front_median_m": np.nan, "Front_mean_m": np.nan, "Error": "",
+           "CNN_classes": " ".join(str(c) for c in present)}
     pixel_size = image.pixel_size or settings.pixel_size
     with timer("outputs"):
         if labels is not None and np.any(labels > 0):
