@@ -27,6 +27,7 @@ MemoryBudgetMB = 1024           # --memory-budget: memory budget of phase-two in
 Patience = 10                   # --patience: early-stopping patience of phase two (50 suits k = 1)
 SmallestElement = 2             # --smallest-element: mode filter disk radius / 2 in px (0: off)
 GACglacier = 1                  # --gac-glacier {0,1}: paint the contoured glacier as glacier ice
+OceanRule = "sea"               # --ocean-rule {sea,published}: the ocean is the largest ocean object (sea) or every object off the frame (published)
 PixelSize = None                # --pixel-size: metres per pixel for plain (non-georeferenced) images
 OutDPI = 400                    # --dpi: resolution of the 4-part figures
 Seed = 0                        # --seed: seed of sampling and phase-two training

@@ -38,6 +38,7 @@ MEMORY_BUDGET_MB = 1024         #: working memory of row-block inference
 FIGURE_DPI = 400                #: resolution of the 4-part figures
 OUTPUT_PREFIX = "Results/CSC"   #: outputs go to <prefix>_patch<k>/
 EXPERIMENT = "CSC"              #: experiment name (k<k> is appended)
+OCEAN_RULE = "sea"              #: ocean for the front: "sea" (largest ocean object) or "published"
 
 # ---- Results
 SUBSAMPLE_PIXELS = 10_000_000   #: pixels per run pooled for F1 (published)

@@ -4,9 +4,12 @@ The front is the part of the glacier's outline that lies next to the ocean. From
 raster (H, W) with the roles of a :class:`~seeice.classes.ClassScheme` (which classes form
 the ocean, which is glacier ice, which are rock):
 
-a. **Ocean**: pixels of the ocean classes. Ocean objects (4-connected) that touch a
-   ``border``-pixel frame of the image are removed, except the largest ocean object; objects
-   of ``min_ocean_area`` pixels or fewer are removed; holes are filled.
+a. **Ocean**: pixels of the ocean classes (open water, iceberg water and melange together).
+   With the default rule ``sea``, the ocean is the largest 4-connected ocean object, the sea
+   the glacier calves into; a water-labelled patch inland of the glacier is never ocean. The
+   published rule (``ocean_rule="published"``) keeps every ocean object that does not touch a
+   ``border``-pixel frame, plus the largest. Objects of ``min_ocean_area`` pixels or fewer are
+   removed; holes are filled.
 b. **Glacier**: the largest 4-connected object of the glacier class, holes filled.
 c. **Initial level set**: the glacier dilated by a ``dilation`` square, closed by a
    ``closing`` square, holes filled.
@@ -22,9 +25,12 @@ e. The ocean minus the contoured glacier; a ``frame``-pixel frame of the contour
 f. The ocean is dilated by an ``ocean_dilation`` square; the front is the outline AND the
    dilated ocean, i.e. the part of the glacier outline within about 15 pixels of ocean; the
    largest 8-connected object is kept.
-g. The front is accepted only when it is non-empty and has fewer pixels than the image
-   diagonal is long; otherwise :class:`~seeice.errors.FrontNotFoundError` is raised with the
-   reason, and the caller warns and reports no front (the classes stay as they were).
+g. Front pixels touching no-data are dropped (DESIGN 10.3) and the result notes it. The
+   front is accepted only when something is left, it has fewer pixels than the image
+   diagonal is long, and its contact with the sea is not short against the glacier's width
+   (front pixels / the glacier's largest inscribed diameter at least ``min_sea_contact``);
+   otherwise :class:`~seeice.errors.FrontNotFoundError` is raised with the reason, and the
+   caller warns and reports no front (the classes stay as they were).
 h. Optional (``gac_glacier``, default on): classified pixels inside the contoured glacier
    become the glacier class, except the rock classes, which keep theirs. Unclassified
    pixels (0) stay 0.
@@ -35,6 +41,11 @@ With the published parameters the balloon force of the active contour acts only 
 edge image exceeds ``threshold / |balloon|`` = 1.2, which a 0/1 edge image never does: the
 contour evolves by image attachment and curvature smoothing, which round off the closed
 glacier outline. The parameters are kept as published.
+
+Every frame (steps a and e) is measured from the edge of the valid data, not from the raw
+image frame: pixels within the frame width of the image border, of an unclassified pixel
+(class 0: the k // 2 margin of phase two, the cropped-off margin of phase one) or of
+no-data are in the frame. A k // 2 margin therefore changes nothing.
 
 Squares of even size (30x30, 10x10) are centred half a pixel off; closings use the
 reflected square for the erosion so that a closing never removes a pixel. Outside the image
@@ -60,6 +71,9 @@ log = logging.getLogger(__name__)
 
 _CROSS = ndi.generate_binary_structure(2, 1)   # 4-connectivity
 _SQUARE3 = ndi.generate_binary_structure(2, 2)  # 8-connectivity
+
+#: Rules for which ocean objects are the ocean (step a).
+OCEAN_RULES = ("sea", "published")
 
 
 @dataclass(frozen=True)
@@ -95,6 +109,13 @@ class FrontParams:
         Edge of the square that thickens the front for display (:func:`display_front`).
     gac_glacier : bool
         Paint the contoured glacier as the glacier class (rock classes excepted).
+    ocean_rule : {"sea", "published"}
+        ``sea``: the ocean is the largest ocean object. ``published``: every ocean object not
+        touching the frame, plus the largest (the published scripts' rule).
+    min_sea_contact : float
+        A front with fewer pixels than this fraction of the glacier's width (twice the
+        largest distance from a glacier pixel to the glacier's edge) is refused as a short
+        contact with the sea.
     """
 
     border: int = 10
@@ -112,8 +133,15 @@ class FrontParams:
     ocean_dilation: int = 30
     display_dilation: int = 10
     gac_glacier: bool = True
+    ocean_rule: str = "sea"
+    min_sea_contact: float = 0.5
 
     def __post_init__(self):
+        if self.ocean_rule not in OCEAN_RULES:
+            raise ConfigError(f"ocean rule {self.ocean_rule!r} is unknown; use sea (the largest "
+                              "ocean object) or published (every object away from the frame).")
+        if not 0.0 <= float(self.min_sea_contact) < 10.0:
+            raise ConfigError(f"min_sea_contact must lie in [0, 10), got {self.min_sea_contact}.")
         sizes = {"border": self.border, "min_ocean_area": self.min_ocean_area,
                  "dilation": self.dilation, "closing": self.closing,
                  "gac_iterations": self.gac_iterations, "smoothing": self.smoothing,
@@ -151,6 +179,11 @@ class FrontResult:
     classes_refined : numpy.ndarray
         (H, W) uint8, the classes after refinement but without the front painted, for
         scoring against labels that have no front class.
+    note : str
+        What the user should know about an accepted front ('' when nothing): front pixels
+        dropped next to no-data.
+    sea_contact : float
+        Front pixels / the glacier's width (see :attr:`FrontParams.min_sea_contact`).
     """
 
     front: np.ndarray
@@ -158,6 +191,8 @@ class FrontResult:
     glacier: np.ndarray
     ocean: np.ndarray
     classes_refined: np.ndarray
+    note: str = ""
+    sea_contact: float = float("nan")
 
     @property
     def n_pixels(self) -> int:
@@ -210,13 +245,26 @@ def _largest_object(mask: np.ndarray, structure: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------------------------- steps
 
-def ocean_mask(classes: np.ndarray, scheme: ClassScheme, params: FrontParams = FrontParams()
-               ) -> np.ndarray:
+def valid_frame(valid: np.ndarray, width: int) -> np.ndarray:
+    """Pixels within ``width`` px (Chebyshev) of the image border or of an invalid pixel, (H, W) bool.
+
+    With every pixel valid this is the ``width``-pixel frame of the image.
+    """
+    if width <= 0:
+        return np.zeros(valid.shape, dtype=bool)
+    invalid = np.pad(~np.asarray(valid, dtype=bool), width, constant_values=True)
+    near = ndi.maximum_filter(invalid, size=2 * width + 1, mode="constant", cval=True)
+    return near[width:-width, width:-width]
+
+
+def ocean_mask(classes: np.ndarray, scheme: ClassScheme, params: FrontParams = FrontParams(),
+               valid: np.ndarray | None = None) -> np.ndarray:
     """Step a: the ocean, (H, W) bool.
 
-    Pixels of ``scheme.ocean`` classes; 4-connected objects touching the ``params.border``
-    frame are removed except the largest object; objects of ``params.min_ocean_area`` pixels
-    or fewer are removed; holes filled.
+    Pixels of ``scheme.ocean`` classes, as 4-connected objects. Rule ``sea``: the largest
+    object. Rule ``published``: objects touching the ``params.border`` frame (measured from the
+    edge of ``valid``, default ``classes != 0``) are removed except the largest. Then objects
+    of ``params.min_ocean_area`` pixels or fewer are removed and holes filled.
     """
     ocean = np.isin(classes, np.asarray(scheme.ocean, dtype=classes.dtype))
     labels, n = ndi.label(ocean, structure=_CROSS)
@@ -224,15 +272,15 @@ def ocean_mask(classes: np.ndarray, scheme: ClassScheme, params: FrontParams = F
         return ocean
     sizes = _object_sizes(labels, n)
     sizes[0] = 0
-    keep = np.ones(n + 1, dtype=bool)
-    keep[0] = False
-    b = params.border
-    if b > 0:
-        frame = np.ones(classes.shape, dtype=bool)
-        frame[b:-b or None, b:-b or None] = False
-        touching = np.unique(labels[frame & (labels > 0)])
-        keep[touching] = False
+    keep = np.zeros(n + 1, dtype=bool)
+    if params.ocean_rule == "sea":
         keep[int(np.argmax(sizes))] = True
+    else:
+        keep[1:] = True
+        if params.border > 0:
+            frame = valid_frame(classes != 0 if valid is None else valid, params.border)
+            keep[np.unique(labels[frame & (labels > 0)])] = False
+            keep[int(np.argmax(sizes))] = True
     keep &= sizes > params.min_ocean_area
     return ndi.binary_fill_holes(keep[labels])
 
@@ -322,7 +370,8 @@ def _check_inputs(classes: np.ndarray, scheme: ClassScheme) -> np.ndarray:
 
 
 def detect_front(classes: np.ndarray, scheme: ClassScheme,
-                 params: FrontParams = FrontParams()) -> FrontResult:
+                 params: FrontParams = FrontParams(), nodata: np.ndarray | None = None
+                 ) -> FrontResult:
     """Detect the calving front in a class raster (DESIGN 5.7, steps a-i; module docstring).
 
     Parameters
@@ -334,6 +383,9 @@ def detect_front(classes: np.ndarray, scheme: ClassScheme,
         (``scheme.has_front``).
     params : FrontParams
         Detection parameters.
+    nodata : numpy.ndarray, optional
+        (H, W) bool, True where the image has no data. It is never ocean or glacier, frames
+        are measured from it, and front pixels touching it are dropped (with a note).
 
     Returns
     -------
@@ -352,8 +404,15 @@ def detect_front(classes: np.ndarray, scheme: ClassScheme,
     """
     classes = _check_inputs(classes, scheme)
     h, w = classes.shape
+    if nodata is not None:
+        nodata = np.asarray(nodata, dtype=bool)
+        if nodata.shape != classes.shape:
+            raise RasterError(f"the no-data mask has shape {nodata.shape} but the classes "
+                              f"{classes.shape}; they must share one grid.")
+        classes = np.where(nodata, 0, classes).astype(classes.dtype)
+    valid = classes != 0
 
-    ocean = ocean_mask(classes, scheme, params)
+    ocean = ocean_mask(classes, scheme, params, valid)
     if not ocean.any():
         raise FrontNotFoundError(
             f"no ocean object of more than {params.min_ocean_area} pixels (classes "
@@ -366,11 +425,8 @@ def detect_front(classes: np.ndarray, scheme: ClassScheme,
     glacier = contour_glacier(glacier0, params)
     ocean = ocean & ~glacier
 
-    framed = glacier.copy()
     f = params.frame
-    if f > 0:
-        framed[:f] = framed[-f:] = False
-        framed[:, :f] = framed[:, -f:] = False
+    framed = glacier & ~valid_frame(valid, f)
     contour = longest_contour(framed, params.contour_level)
     if contour is None:
         raise FrontNotFoundError("the contoured glacier is empty (it may lie entirely within "
@@ -378,18 +434,39 @@ def detect_front(classes: np.ndarray, scheme: ClassScheme,
     outline = _close(rasterise_contour(contour, framed), params.line_closing)
 
     near_ocean = _dilate(ocean, params.ocean_dilation)
-    front = _largest_object(outline & near_ocean, _SQUARE3)
+    candidate = outline & near_ocean
+    notes = []
+    if nodata is not None and nodata.any():
+        # No-data cuts the outline (its frame is cleared): the pieces on either side of it
+        # are one front, so objects are taken with the no-data zone as a bridge, and the
+        # pixels next to no-data are dropped (DESIGN 10.3).
+        reach = _dilate(nodata, 2 * (f + 2) + 1)
+        front = _largest_object(candidate | reach, _SQUARE3) & candidate
+        front &= ~ndi.binary_dilation(nodata, structure=_SQUARE3)
+        if (reach & near_ocean & _dilate(glacier0, 3)).any():
+            notes.append(f"front runs into no-data; its pixels within {f + 2} px of no-data "
+                         "were dropped")
+    else:
+        front = _largest_object(candidate, _SQUARE3)
 
     n_front = int(front.sum())
     diagonal = math.hypot(h, w)
     if n_front == 0:
         raise FrontNotFoundError("the glacier outline does not come within "
-                                 f"{params.ocean_dilation // 2} pixels of the ocean: no "
-                                 "calving front.")
+                                 f"{params.ocean_dilation // 2} pixels of the ocean"
+                                 + (" away from no-data" if notes else "") + ": no calving front.")
     if n_front >= diagonal:
         raise FrontNotFoundError(f"the front candidate has {n_front} pixels, not fewer than "
                                  f"the image diagonal ({diagonal:.0f} px): rejected as "
                                  "implausible.")
+    width = 2.0 * float(ndi.distance_transform_edt(np.pad(glacier0, 1)).max())
+    contact = n_front / width if width > 0 else float("inf")
+    if contact < params.min_sea_contact:
+        raise FrontNotFoundError(
+            f"the glacier meets the sea along only {n_front} pixels, {contact:.2f} of its width "
+            f"({width:.0f} px; at least {params.min_sea_contact:g} needed): a short contact, "
+            "more likely misclassified water beside the glacier than its front. Check the "
+            "ocean classes near the glacier in the figure.")
 
     refined = classes.astype(np.uint8, copy=True)
     if params.gac_glacier:
@@ -397,10 +474,12 @@ def detect_front(classes: np.ndarray, scheme: ClassScheme,
         refined[paint] = scheme.glacier
     classes_out = refined.copy()
     classes_out[front] = scheme.front_value
-    log.info("calving front: %d pixels (glacier %d px, ocean %d px)", n_front,
-             int(glacier.sum()), int(ocean.sum()))
+    note = "; ".join(notes)
+    log.info("calving front: %d pixels (glacier %d px, ocean %d px, sea contact %.2f of the "
+             "glacier's width)%s", n_front, int(glacier.sum()), int(ocean.sum()), contact,
+             f"; {note}" if note else "")
     return FrontResult(front=front, classes_out=classes_out, glacier=glacier, ocean=ocean,
-                       classes_refined=refined)
+                       classes_refined=refined, note=note, sea_contact=contact)
 
 
 def display_front(front: np.ndarray, size: int = 10) -> np.ndarray:

@@ -106,6 +106,7 @@ class CSCSettings:
             pixel_size=float(pixel) if pixel else None,
             n_classes=int(config["NClasses"]) if config.get("NClasses") else None,
             progress=bool(get("Progress", True)),
+            front_params={"ocean_rule": str(get("OceanRule", D.OCEAN_RULE))},
         )
 
 

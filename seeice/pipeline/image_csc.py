@@ -146,9 +146,10 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
             try:
                 result = detect_front(csc_classes, scheme,
                                       FrontParams(gac_glacier=settings.gac_glacier,
-                                                  **settings.front_params))
+                                                  **settings.front_params), nodata=~valid)
                 front, scored = result.front, result.classes_refined
                 csc_classes = result.classes_out
+                front_error = result.note
             except FrontNotFoundError as exc:
                 front_error = str(exc)
                 log.warning("%s: no calving front: %s", stem, exc)
