@@ -27,7 +27,8 @@ MemoryBudgetMB = 1024           # --memory-budget: memory budget of phase-two in
 Patience = 10                   # --patience: early-stopping patience of phase two (50 suits k = 1)
 SmallestElement = 2             # --smallest-element: mode filter disk radius / 2 in px (0: off)
 GACglacier = 1                  # --gac-glacier {0,1}: paint the contoured glacier as glacier ice
-OceanRule = "sea"               # --ocean-rule {sea,published}: the ocean is the largest ocean object (sea) or every object off the frame (published)
+OceanRule = "sea"               # --ocean-rule {sea,published}: ocean of the front step: sea = the largest ocean object; published = the published rule (every ocean object off the frame, plus the largest)
+MinSeaContact = 0.5             # --min-sea-contact: smallest front length / glacier width at the front; shorter fronts are refused, with the reason in summary.csv (0: off)
 PixelSize = None                # --pixel-size: metres per pixel for plain (non-georeferenced) images
 OutDPI = 400                    # --dpi: resolution of the 4-part figures
 Seed = 0                        # --seed: seed of sampling and phase-two training

@@ -25,10 +25,14 @@ e. The ocean minus the contoured glacier; a ``frame``-pixel frame of the contour
 f. The ocean is dilated by an ``ocean_dilation`` square; the front is the outline AND the
    dilated ocean, i.e. the part of the glacier outline within about 15 pixels of ocean; the
    largest 8-connected object is kept.
-g. Front pixels touching no-data are dropped (DESIGN 10.3) and the result notes it. The
-   front is accepted only when something is left, it has fewer pixels than the image
-   diagonal is long, and its contact with the sea is not short against the glacier's width
-   (front pixels / the glacier's largest inscribed diameter at least ``min_sea_contact``);
+g. A front next to no-data (DESIGN 10.3): the glacier's frame is cleared around no-data
+   too, so there the outline runs along the cleared frame, ``frame + 1`` pixels from the
+   no-data, and not along the glacier's edge. Front pixels within ``frame + 1`` pixels of
+   no-data ("touching" it) are dropped; pieces of the front that no-data separates count as
+   one front when step f picks the largest (by front pixels); the result's ``note`` says
+   how many pixels were dropped. The front is accepted only when something is left, it has
+   fewer pixels than the image diagonal is long, and its sea contact (:func:`sea_contact`:
+   front pixels over the glacier's width at the front) is at least ``min_sea_contact``;
    otherwise :class:`~seeice.errors.FrontNotFoundError` is raised with the reason, and the
    caller warns and reports no front (the classes stay as they were).
 h. Optional (``gac_glacier``, default on): classified pixels inside the contoured glacier
@@ -78,13 +82,15 @@ OCEAN_RULES = ("sea", "published")
 
 @dataclass(frozen=True)
 class FrontParams:
-    """Parameters of calving-front detection (defaults: the published values).
+    """Parameters of calving-front detection (defaults: the published values, except the
+    ocean rule and the sea-contact check, which the published scripts did not have).
 
     Attributes
     ----------
     border : int
-        Width in pixels of the image frame; ocean objects touching it are removed, except
-        the largest ocean object.
+        Width in pixels of the frame of the published ocean rule: ocean objects touching it
+        are removed, except the largest ocean object. Measured from the edge of the valid
+        data (:func:`valid_frame`).
     min_ocean_area : int
         Ocean objects (4-connected) must have more pixels than this (10 000 px = 1 km^2 at
         10 m).
@@ -98,7 +104,8 @@ class FrontParams:
     erosions : int
         Erosions (3x3 cross) of the active-contour result.
     frame : int
-        Width in pixels of the frame cleared from the contoured glacier before contouring.
+        Width in pixels of the frame cleared from the contoured glacier before contouring,
+        measured from the edge of the valid data (:func:`valid_frame`).
     contour_level : float
         Level of :func:`skimage.measure.find_contours`.
     line_closing : int
@@ -113,9 +120,17 @@ class FrontParams:
         ``sea``: the ocean is the largest ocean object. ``published``: every ocean object not
         touching the frame, plus the largest (the published scripts' rule).
     min_sea_contact : float
-        A front with fewer pixels than this fraction of the glacier's width (twice the
-        largest distance from a glacier pixel to the glacier's edge) is refused as a short
-        contact with the sea.
+        Smallest accepted sea contact, the front's pixel count over the glacier's width at
+        the front (see :func:`sea_contact`); a front below it is refused as a short contact
+        with the sea. 0 turns the check off. A front spanning its glacier scores about 1 or
+        more (its pixel line wiggles and is one to two pixels wide): 2.2-3.8 on the
+        synthetic fjords. The default 0.5 refuses contacts of under half the glacier's
+        width (a narrow water channel, a corner of the glacier) and leaves room for fronts
+        partly trimmed at no-data or at the image edge.
+    contact_reach : int
+        The glacier's width at the front is measured on the glacier pixels within this many
+        pixels of the front (60 px = 600 m at 10 m), so that a glacier that widens upstream
+        (an outlet of an ice field) is judged by its tongue, not by the ice field.
     """
 
     border: int = 10
@@ -135,19 +150,23 @@ class FrontParams:
     gac_glacier: bool = True
     ocean_rule: str = "sea"
     min_sea_contact: float = 0.5
+    contact_reach: int = 60
 
     def __post_init__(self):
         if self.ocean_rule not in OCEAN_RULES:
             raise ConfigError(f"ocean rule {self.ocean_rule!r} is unknown; use sea (the largest "
                               "ocean object) or published (every object away from the frame).")
         if not 0.0 <= float(self.min_sea_contact) < 10.0:
-            raise ConfigError(f"min_sea_contact must lie in [0, 10), got {self.min_sea_contact}.")
+            raise ConfigError(f"min_sea_contact (MinSeaContact, --min-sea-contact) must lie in "
+                              f"[0, 10), got {self.min_sea_contact}; 0.5 is the default, 0 "
+                              "turns the check off.")
         sizes = {"border": self.border, "min_ocean_area": self.min_ocean_area,
                  "dilation": self.dilation, "closing": self.closing,
                  "gac_iterations": self.gac_iterations, "smoothing": self.smoothing,
                  "erosions": self.erosions, "frame": self.frame,
                  "line_closing": self.line_closing, "ocean_dilation": self.ocean_dilation,
-                 "display_dilation": self.display_dilation}
+                 "display_dilation": self.display_dilation,
+                 "contact_reach": self.contact_reach}
         bad = {k: v for k, v in sizes.items()
                if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0}
         if bad:
@@ -181,9 +200,9 @@ class FrontResult:
         scoring against labels that have no front class.
     note : str
         What the user should know about an accepted front ('' when nothing): front pixels
-        dropped next to no-data.
+        dropped next to no-data ("front runs into no-data: ...").
     sea_contact : float
-        Front pixels / the glacier's width (see :attr:`FrontParams.min_sea_contact`).
+        Front pixels over the glacier's width at the front (:func:`sea_contact`).
     """
 
     front: np.ndarray
@@ -246,9 +265,20 @@ def _largest_object(mask: np.ndarray, structure: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------------- steps
 
 def valid_frame(valid: np.ndarray, width: int) -> np.ndarray:
-    """Pixels within ``width`` px (Chebyshev) of the image border or of an invalid pixel, (H, W) bool.
+    """Pixels within ``width`` px (Chebyshev) of the image border or of an invalid pixel.
 
-    With every pixel valid this is the ``width``-pixel frame of the image.
+    Parameters
+    ----------
+    valid : numpy.ndarray
+        (H, W) bool, the valid data.
+    width : int
+        Frame width in pixels (0: no frame).
+
+    Returns
+    -------
+    numpy.ndarray
+        (H, W) bool, the frame. With every pixel valid this is the ``width``-pixel frame of
+        the image.
     """
     if width <= 0:
         return np.zeros(valid.shape, dtype=bool)
@@ -259,12 +289,30 @@ def valid_frame(valid: np.ndarray, width: int) -> np.ndarray:
 
 def ocean_mask(classes: np.ndarray, scheme: ClassScheme, params: FrontParams = FrontParams(),
                valid: np.ndarray | None = None) -> np.ndarray:
-    """Step a: the ocean, (H, W) bool.
+    """Step a: the ocean.
 
-    Pixels of ``scheme.ocean`` classes, as 4-connected objects. Rule ``sea``: the largest
-    object. Rule ``published``: objects touching the ``params.border`` frame (measured from the
-    edge of ``valid``, default ``classes != 0``) are removed except the largest. Then objects
-    of ``params.min_ocean_area`` pixels or fewer are removed and holes filled.
+    Pixels of ``scheme.ocean`` classes (open water, iceberg water and melange together), as
+    4-connected objects. Rule ``sea`` (``params.ocean_rule``): the largest object, the sea.
+    Rule ``published``: every object except those touching the ``params.border`` frame,
+    measured from the edge of the valid data; the largest object is kept even so. Then
+    objects of ``params.min_ocean_area`` pixels or fewer are removed and holes filled.
+
+    Parameters
+    ----------
+    classes : numpy.ndarray
+        (H, W) integer classes, 0 = unclassified.
+    scheme : ClassScheme
+        Gives the ocean classes.
+    params : FrontParams
+        ``ocean_rule``, ``border`` and ``min_ocean_area`` are used.
+    valid : numpy.ndarray, optional
+        (H, W) bool, the valid data (default ``classes != 0``); only the published rule
+        uses it.
+
+    Returns
+    -------
+    numpy.ndarray
+        (H, W) bool, the ocean.
     """
     ocean = np.isin(classes, np.asarray(scheme.ocean, dtype=classes.dtype))
     labels, n = ndi.label(ocean, structure=_CROSS)
@@ -356,6 +404,54 @@ def rasterise_contour(contour: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return line
 
 
+def sea_contact(front: np.ndarray, glacier: np.ndarray, reach: int = 60) -> tuple[float, float]:
+    """How long the front is against the glacier's width at the front.
+
+    The glacier's width across the flow at the front is the diameter of the largest disc of
+    glacier centred within ``reach`` pixels of the front: twice the largest Euclidean
+    distance from such a glacier pixel to the nearest non-glacier pixel (outside the image
+    counts as non-glacier). Measured near the front, it is the width of the tongue, not of
+    an ice field upstream. A front spanning its glacier from wall to wall has at least that
+    many pixels (the rasterised line wiggles and is one to two pixels wide), so the ratio
+    is about 1 or more; a front that meets the sea through a narrow channel or at one
+    corner of a wide glacier scores well under 1. Distances are counted up to ``reach + 2``
+    (the front lies on the glacier's edge, so a pixel within ``reach`` of it is hardly
+    farther from the edge; the work stays within ``2 * reach + 2`` pixels of the front), so
+    a front of more than ``2 * reach + 4`` pixels always scores above 1.
+
+    Parameters
+    ----------
+    front : numpy.ndarray
+        (H, W) bool, the front.
+    glacier : numpy.ndarray
+        (H, W) bool, the glacier (step b).
+    reach : int
+        Distance from the front, in pixels, within which the width is measured.
+
+    Returns
+    -------
+    contact : float
+        Front pixels / width (inf when the glacier has no pixel within ``reach``).
+    width : float
+        The glacier's width at the front, in pixels.
+    """
+    front = np.asarray(front, dtype=bool)
+    glacier = np.asarray(glacier, dtype=bool)
+    n_front = int(front.sum())
+    if n_front == 0:
+        return 0.0, float("nan")
+    rows, cols = np.nonzero(front.any(axis=1))[0], np.nonzero(front.any(axis=0))[0]
+    m = 2 * int(reach) + 2
+    box = (slice(max(rows[0] - m, 0), rows[-1] + m + 1),
+           slice(max(cols[0] - m, 0), cols[-1] + m + 1))
+    near = glacier[box] & (ndi.distance_transform_edt(~front[box]) <= reach)
+    if not near.any():
+        return float("inf"), 0.0
+    inside = ndi.distance_transform_edt(np.pad(glacier[box], 1))[1:-1, 1:-1]
+    width = 2.0 * min(float(inside[near].max()), reach + 2.0)
+    return n_front / width, width
+
+
 def _check_inputs(classes: np.ndarray, scheme: ClassScheme) -> np.ndarray:
     classes = np.asarray(classes)
     if classes.ndim != 2:
@@ -385,7 +481,10 @@ def detect_front(classes: np.ndarray, scheme: ClassScheme,
         Detection parameters.
     nodata : numpy.ndarray, optional
         (H, W) bool, True where the image has no data. It is never ocean or glacier, frames
-        are measured from it, and front pixels touching it are dropped (with a note).
+        are measured from it (as from unclassified pixels, class 0: the valid data is
+        ``(classes != 0) & ~nodata``), and front pixels touching it, i.e. within
+        ``params.frame + 1`` pixels, are dropped with a note (module docstring, step g).
+        Unclassified pixels alone (a k // 2 margin) drop nothing.
 
     Returns
     -------
@@ -398,9 +497,11 @@ def detect_front(classes: np.ndarray, scheme: ClassScheme,
     RasterError
         ``classes`` is not 2-D.
     FrontNotFoundError
-        No acceptable front: no ocean or no glacier object, an empty front, or a front with
-        at least as many pixels as the image diagonal is long. The message gives the
-        reason; the caller warns and reports no front, keeping its classes unchanged.
+        No acceptable front: no ocean or no glacier object, an empty front (also when
+        nothing is left away from no-data), a front with at least as many pixels as the
+        image diagonal is long, or a short contact with the sea (sea contact under
+        ``params.min_sea_contact``). The message gives the reason; the caller warns and
+        reports no front, keeping its classes unchanged.
     """
     classes = _check_inputs(classes, scheme)
     h, w = classes.shape
@@ -437,36 +538,44 @@ def detect_front(classes: np.ndarray, scheme: ClassScheme,
     candidate = outline & near_ocean
     notes = []
     if nodata is not None and nodata.any():
-        # No-data cuts the outline (its frame is cleared): the pieces on either side of it
-        # are one front, so objects are taken with the no-data zone as a bridge, and the
-        # pixels next to no-data are dropped (DESIGN 10.3).
-        reach = _dilate(nodata, 2 * (f + 2) + 1)
-        front = _largest_object(candidate | reach, _SQUARE3) & candidate
-        front &= ~ndi.binary_dilation(nodata, structure=_SQUARE3)
-        if (reach & near_ocean & _dilate(glacier0, 3)).any():
-            notes.append(f"front runs into no-data; its pixels within {f + 2} px of no-data "
-                         "were dropped")
+        # The frame is cleared around no-data too, so next to it the outline runs along that
+        # frame, f + 1 px from the no-data: those pixels are dropped (DESIGN 10.3). The
+        # pieces on either side of no-data are one front: objects are labelled with the
+        # no-data zone as a bridge and the largest is the one with most front pixels.
+        touching = _dilate(nodata, 2 * (f + 1) + 1)
+        kept = candidate & ~touching
+        labels, n = ndi.label(kept | _dilate(nodata, 2 * (f + 2) + 1), structure=_SQUARE3)
+        counts = np.bincount(labels[kept], minlength=n + 1)
+        best = labels == int(np.argmax(counts)) if counts.any() else np.ones_like(kept)
+        front = kept & best
+        dropped = int((candidate & touching & best).sum())
+        if dropped:
+            notes.append(f"front runs into no-data: {dropped} front pixels within {f + 1} px "
+                         "of no-data dropped, the rest kept")
     else:
         front = _largest_object(candidate, _SQUARE3)
 
     n_front = int(front.sum())
     diagonal = math.hypot(h, w)
     if n_front == 0:
+        hidden = nodata is not None and bool(
+            (_dilate(nodata, 2 * (f + params.ocean_dilation) + 1) & glacier0).any())
         raise FrontNotFoundError("the glacier outline does not come within "
                                  f"{params.ocean_dilation // 2} pixels of the ocean"
-                                 + (" away from no-data" if notes else "") + ": no calving front.")
+                                 + (" away from no-data (no-data may hide the front)"
+                                    if hidden else "") + ": no calving front.")
     if n_front >= diagonal:
         raise FrontNotFoundError(f"the front candidate has {n_front} pixels, not fewer than "
                                  f"the image diagonal ({diagonal:.0f} px): rejected as "
                                  "implausible.")
-    width = 2.0 * float(ndi.distance_transform_edt(np.pad(glacier0, 1)).max())
-    contact = n_front / width if width > 0 else float("inf")
+    contact, width = sea_contact(front, glacier0, params.contact_reach)
     if contact < params.min_sea_contact:
         raise FrontNotFoundError(
-            f"the glacier meets the sea along only {n_front} pixels, {contact:.2f} of its width "
-            f"({width:.0f} px; at least {params.min_sea_contact:g} needed): a short contact, "
-            "more likely misclassified water beside the glacier than its front. Check the "
-            "ocean classes near the glacier in the figure.")
+            f"short contact with the sea: the front has {n_front} pixels, {contact:.2f} of the "
+            f"glacier's width at the front ({width:.0f} px; at least {params.min_sea_contact:g} "
+            "needed), more likely water beside the glacier or a front mostly hidden by no-data "
+            "than the calving front. Check the ocean classes near the glacier in the figure; "
+            "MinSeaContact (--min-sea-contact) sets the minimum, 0 turns the check off.")
 
     refined = classes.astype(np.uint8, copy=True)
     if params.gac_glacier:

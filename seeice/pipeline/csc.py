@@ -106,7 +106,8 @@ class CSCSettings:
             pixel_size=float(pixel) if pixel else None,
             n_classes=int(config["NClasses"]) if config.get("NClasses") else None,
             progress=bool(get("Progress", True)),
-            front_params={"ocean_rule": str(get("OceanRule", D.OCEAN_RULE))},
+            front_params={"ocean_rule": str(get("OceanRule", D.OCEAN_RULE)),
+                          "min_sea_contact": float(get("MinSeaContact", D.MIN_SEA_CONTACT))},
         )
 
 

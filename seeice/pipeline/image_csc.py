@@ -150,6 +150,8 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
                 front, scored = result.front, result.classes_refined
                 csc_classes = result.classes_out
                 front_error = result.note
+                if result.note:
+                    log.warning("%s: calving front kept with a note: %s", stem, result.note)
             except FrontNotFoundError as exc:
                 front_error = str(exc)
                 log.warning("%s: no calving front: %s", stem, exc)

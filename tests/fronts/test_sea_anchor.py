@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from scipy import ndimage as ndi
@@ -9,7 +11,8 @@ from scipy import ndimage as ndi
 from seeice.classes import GLACIER_SCHEME
 from seeice.datasets.synthetic import make_scene
 from seeice.errors import ConfigError, FrontNotFoundError
-from seeice.fronts.detection import FrontParams, detect_front, valid_frame
+from seeice.fronts.detection import FrontParams, detect_front, sea_contact, valid_frame
+from seeice.pipeline.csc import CSCSettings
 
 WATER, GLACIER, ROCK = 1, 4, 7
 PUBLISHED = FrontParams(ocean_rule="published")
@@ -49,12 +52,34 @@ def test_front_next_to_no_data_is_trimmed_and_noted():
     nodata = np.zeros(classes.shape, bool)
     nodata[200:216, 185:216] = True            # a cloud over the middle of the front
     result = detect_front(classes, GLACIER_SCHEME, nodata=nodata)
-    rows, cols = np.nonzero(result.front)
-    touching = ndi.binary_dilation(nodata, structure=np.ones((3, 3), bool))
-    assert not np.any(result.front & touching)
+    clean = detect_front(classes, GLACIER_SCHEME)
+    rows = np.nonzero(result.front)[0]
+    # the glacier's 10 px frame is cleared around no-data as around the image border, so the
+    # outline runs 11 px from it there: those pixels are "touching" and dropped
+    near = ndi.distance_transform_cdt(~nodata, metric="chessboard") <= 11
+    assert not np.any(result.front & near)
     assert np.any(rows < 200) and np.any(rows > 215)      # both sides of the cloud kept
-    assert "runs into no-data" in result.note
-    assert detect_front(classes, GLACIER_SCHEME).note == ""
+    np.testing.assert_array_equal(result.front, clean.front & ~near)
+    assert re.fullmatch(r"front runs into no-data: \d+ front pixels within 11 px of no-data "
+                        r"dropped, the rest kept", result.note)
+    assert clean.note == ""
+
+
+def test_no_data_away_from_the_front_changes_nothing():
+    classes = fjord()
+    nodata = np.zeros(classes.shape, bool)
+    nodata[330:360, 20:60] = True                         # a cloud on the rock
+    result = detect_front(classes, GLACIER_SCHEME, nodata=nodata)
+    np.testing.assert_array_equal(result.front, detect_front(classes, GLACIER_SCHEME).front)
+    assert result.note == ""
+
+
+def test_a_front_hidden_by_no_data_is_not_reported():
+    classes = fjord()
+    nodata = np.zeros(classes.shape, bool)
+    nodata[100:320, 170:230] = True                       # the whole front under cloud
+    with pytest.raises(FrontNotFoundError, match="no-data may hide the front"):
+        detect_front(classes, GLACIER_SCHEME, nodata=nodata)
 
 
 def test_short_contact_with_the_sea_is_refused_with_the_reason():
@@ -66,6 +91,34 @@ def test_short_contact_with_the_sea_is_refused_with_the_reason():
         detect_front(classes, GLACIER_SCHEME)
     accepted = detect_front(classes, GLACIER_SCHEME, FrontParams(min_sea_contact=0.0))
     assert 0 < accepted.sea_contact < 0.5
+    assert accepted.note == ""
+
+
+def test_an_outlet_of_a_wider_ice_field_is_not_a_short_contact():
+    classes = np.full((500, 500), ROCK, np.uint8)
+    classes[20:480, 20:260] = GLACIER                     # ice field, 460 x 240 px
+    classes[200:300, 260:330] = GLACIER                   # its outlet, 100 px wide
+    classes[200:300, 330:] = WATER
+    classes[100:400, 400:] = WATER
+    result = detect_front(classes, GLACIER_SCHEME)        # width measured at the tongue
+    assert 0.9 < result.sea_contact < 1.5
+    assert np.all(np.nonzero(result.front)[1] >= 315)
+
+
+def test_sea_contact_is_front_length_over_the_width_at_the_front():
+    glacier = np.zeros((200, 300), bool)
+    glacier[80:120, :150] = True                          # a tongue 40 px wide
+    front = np.zeros_like(glacier)
+    front[80:120, 149] = True
+    contact, width = sea_contact(front, glacier)
+    assert width == 40.0 and contact == 1.0
+    assert sea_contact(np.zeros_like(front), glacier)[0] == 0.0
+    wide = np.zeros((300, 400), bool)
+    wide[:, :300] = True                                  # a glacier 300 px wide ...
+    short = np.zeros_like(wide)
+    short[140:160, 299] = True                            # ... meeting the sea along 20 px
+    contact, width = sea_contact(short, wide)             # the widest disc centred within
+    assert width == 122.0 and contact == 20 / 122         # 60 px of the front: 2 x 61 px
 
 
 @pytest.mark.parametrize("seed", [3, 501])
@@ -84,3 +137,14 @@ def test_frame_is_measured_from_the_valid_data():
     assert frame[:, :5].all() and not frame[2:6, 5].any()
     with pytest.raises(ConfigError, match="sea"):
         FrontParams(ocean_rule="coast")
+    with pytest.raises(ConfigError, match="min-sea-contact"):
+        FrontParams(min_sea_contact=-1)
+
+
+def test_settings_carry_the_ocean_rule_and_the_minimum_contact():
+    base = {"ModelName": "m.keras", "PredictPath": "p"}
+    assert CSCSettings.from_config(base).front_params == {"ocean_rule": "sea",
+                                                          "min_sea_contact": 0.5}
+    settings = CSCSettings.from_config({**base, "OceanRule": "published", "MinSeaContact": 0})
+    params = FrontParams(**settings.front_params)
+    assert params.ocean_rule == "published" and params.min_sea_contact == 0.0
