@@ -13,8 +13,8 @@ from skimage.segmentation import morphological_geodesic_active_contour
 from front_helpers import ROCK_BOTTOM, ROCK_TOP, fjord_scene
 from seeice.classes import GLACIER_SCHEME, ClassScheme
 from seeice.errors import ConfigError, FrontNotFoundError
-from seeice.fronts.detection import (FrontParams, FrontResult, contour_glacier, detect_front,
-                          display_front, longest_contour, ocean_mask, rasterise_contour)
+from seeice.fronts.detection import FrontParams, FrontResult, contour_glacier, detect_front, display_front, ocean_mask
+from seeice.fronts.morphology import longest_contour, rasterise_contour
 
 S = GLACIER_SCHEME
 

@@ -65,16 +65,24 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage.measure import find_contours
 from skimage.segmentation import morphological_geodesic_active_contour
 
 from seeice.classes import ClassScheme
 from seeice.errors import ConfigError, FrontNotFoundError, RasterError
+from seeice.fronts.morphology import (
+    CROSS,
+    SQUARE3,
+    close,
+    dilate,
+    largest_object,
+    longest_contour,
+    object_sizes,
+    rasterise_contour,
+    valid_frame,
+)
 
 log = logging.getLogger(__name__)
 
-_CROSS = ndi.generate_binary_structure(2, 1)   # 4-connectivity
-_SQUARE3 = ndi.generate_binary_structure(2, 2)  # 8-connectivity
 
 #: Rules for which ocean objects are the ocean (step a).
 OCEAN_RULES = ("sea", "published")
@@ -219,74 +227,6 @@ class FrontResult:
         return int(self.front.sum())
 
 
-# ---------------------------------------------------------------- binary morphology helpers
-
-def _dilate(mask: np.ndarray, size: int) -> np.ndarray:
-    """Dilation by a size x size square (outside the image counts as background)."""
-    if size <= 1:
-        return mask.copy()
-    return ndi.maximum_filter(mask, size=size, mode="constant", cval=False)
-
-
-def _erode(mask: np.ndarray, size: int, reflected: bool = False) -> np.ndarray:
-    """Erosion by a size x size square (outside counts as foreground).
-
-    ``reflected`` uses the point reflection of the square, which differs for even sizes;
-    a closing needs it so that it is extensive.
-    """
-    if size <= 1:
-        return mask.copy()
-    origin = -1 if (reflected and size % 2 == 0) else 0
-    return ndi.minimum_filter(mask, size=size, mode="constant", cval=True, origin=origin)
-
-
-def _close(mask: np.ndarray, size: int) -> np.ndarray:
-    """Closing by a size x size square; never removes a pixel."""
-    if size <= 1:
-        return mask.copy()
-    return _erode(_dilate(mask, size), size, reflected=True)
-
-
-def _object_sizes(labels: np.ndarray, n: int) -> np.ndarray:
-    """Pixel count of labels 0..n (index 0 is the background)."""
-    return np.bincount(labels.ravel(), minlength=n + 1)
-
-
-def _largest_object(mask: np.ndarray, structure: np.ndarray) -> np.ndarray:
-    """The largest connected object of a mask (empty mask in, empty mask out)."""
-    labels, n = ndi.label(mask, structure=structure)
-    if n == 0:
-        return np.zeros_like(mask, dtype=bool)
-    sizes = _object_sizes(labels, n)
-    sizes[0] = 0
-    return labels == int(np.argmax(sizes))
-
-
-# ------------------------------------------------------------------------------- steps
-
-def valid_frame(valid: np.ndarray, width: int) -> np.ndarray:
-    """Pixels within ``width`` px (Chebyshev) of the image border or of an invalid pixel.
-
-    Parameters
-    ----------
-    valid : numpy.ndarray
-        (H, W) bool, the valid data.
-    width : int
-        Frame width in pixels (0: no frame).
-
-    Returns
-    -------
-    numpy.ndarray
-        (H, W) bool, the frame. With every pixel valid this is the ``width``-pixel frame of
-        the image.
-    """
-    if width <= 0:
-        return np.zeros(valid.shape, dtype=bool)
-    invalid = np.pad(~np.asarray(valid, dtype=bool), width, constant_values=True)
-    near = ndi.maximum_filter(invalid, size=2 * width + 1, mode="constant", cval=True)
-    return near[width:-width, width:-width]
-
-
 def ocean_mask(classes: np.ndarray, scheme: ClassScheme, params: FrontParams = FrontParams(),
                valid: np.ndarray | None = None) -> np.ndarray:
     """Step a: the ocean.
@@ -315,10 +255,10 @@ def ocean_mask(classes: np.ndarray, scheme: ClassScheme, params: FrontParams = F
         (H, W) bool, the ocean.
     """
     ocean = np.isin(classes, np.asarray(scheme.ocean, dtype=classes.dtype))
-    labels, n = ndi.label(ocean, structure=_CROSS)
+    labels, n = ndi.label(ocean, structure=CROSS)
     if n == 0:
         return ocean
-    sizes = _object_sizes(labels, n)
+    sizes = object_sizes(labels, n)
     sizes[0] = 0
     keep = np.zeros(n + 1, dtype=bool)
     if params.ocean_rule == "sea":
@@ -335,12 +275,12 @@ def ocean_mask(classes: np.ndarray, scheme: ClassScheme, params: FrontParams = F
 
 def glacier_mask(classes: np.ndarray, scheme: ClassScheme) -> np.ndarray:
     """Step b: the largest 4-connected object of the glacier class, holes filled, (H, W) bool."""
-    return ndi.binary_fill_holes(_largest_object(classes == scheme.glacier, _CROSS))
+    return ndi.binary_fill_holes(largest_object(classes == scheme.glacier, CROSS))
 
 
 def contour_glacier(glacier: np.ndarray, params: FrontParams = FrontParams()) -> np.ndarray:
     """Steps c and d: the glacier outlined by a geodesic active contour, (H, W) bool."""
-    init = ndi.binary_fill_holes(_close(_dilate(glacier, params.dilation), params.closing))
+    init = ndi.binary_fill_holes(close(dilate(glacier, params.dilation), params.closing))
     contoured = np.zeros_like(init)
     if not init.any():
         return contoured
@@ -357,51 +297,9 @@ def contour_glacier(glacier: np.ndarray, params: FrontParams = FrontParams()) ->
         smoothing=params.smoothing, threshold=params.threshold, balloon=params.balloon)
     contoured[box] = level > 0
     if params.erosions > 0:
-        contoured = ndi.binary_erosion(contoured, structure=_CROSS,
+        contoured = ndi.binary_erosion(contoured, structure=CROSS,
                                        iterations=params.erosions, border_value=1)
     return contoured
-
-
-def longest_contour(mask: np.ndarray, level: float = 0.5) -> np.ndarray | None:
-    """The longest iso-contour of a 0/1 mask.
-
-    Parameters
-    ----------
-    mask : numpy.ndarray
-        (H, W) bool or 0/1.
-    level : float
-        Contour level.
-
-    Returns
-    -------
-    numpy.ndarray or None
-        (n, 2) float (row, col) vertices of the contour of greatest arc length (ties: the
-        first found), or None when the mask has no contour.
-    """
-    contours = find_contours(mask.astype(np.float64), level)
-    if not contours:
-        return None
-    lengths = [float(np.hypot(*np.diff(c, axis=0).T).sum()) for c in contours]
-    return contours[int(np.argmax(lengths))]
-
-
-def rasterise_contour(contour: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Rasterise contour vertices onto the pixels of ``mask`` (the inside), (H, W) bool.
-
-    Each vertex of a contour at level 0.5 of a 0/1 mask lies half-way between an inside and
-    an outside pixel; the inside one is taken, so the line is the outermost row of the
-    mask's pixels. A vertex with no inside neighbour (not expected) takes the nearer pixel.
-    """
-    h, w = mask.shape
-    lo = np.clip(np.floor(contour).astype(np.intp), 0, [h - 1, w - 1])
-    hi = np.clip(np.ceil(contour).astype(np.intp), 0, [h - 1, w - 1])
-    near = np.clip(np.rint(contour).astype(np.intp), 0, [h - 1, w - 1])
-    lo_in = mask[lo[:, 0], lo[:, 1]]
-    hi_in = mask[hi[:, 0], hi[:, 1]]
-    pick = np.where(lo_in[:, None], lo, np.where(hi_in[:, None], hi, near))
-    line = np.zeros(mask.shape, dtype=bool)
-    line[pick[:, 0], pick[:, 1]] = True
-    return line
 
 
 def sea_contact(front: np.ndarray, glacier: np.ndarray, reach: int = 60) -> tuple[float, float]:
@@ -532,9 +430,9 @@ def detect_front(classes: np.ndarray, scheme: ClassScheme,
     if contour is None:
         raise FrontNotFoundError("the contoured glacier is empty (it may lie entirely within "
                                  f"{f} pixels of the image border): no calving front.")
-    outline = _close(rasterise_contour(contour, framed), params.line_closing)
+    outline = close(rasterise_contour(contour, framed), params.line_closing)
 
-    near_ocean = _dilate(ocean, params.ocean_dilation)
+    near_ocean = dilate(ocean, params.ocean_dilation)
     candidate = outline & near_ocean
     notes = []
     if nodata is not None and nodata.any():
@@ -542,9 +440,9 @@ def detect_front(classes: np.ndarray, scheme: ClassScheme,
         # frame, f + 1 px from the no-data: those pixels are dropped (DESIGN 10.3). The
         # pieces on either side of no-data are one front: objects are labelled with the
         # no-data zone as a bridge and the largest is the one with most front pixels.
-        touching = _dilate(nodata, 2 * (f + 1) + 1)
+        touching = dilate(nodata, 2 * (f + 1) + 1)
         kept = candidate & ~touching
-        labels, n = ndi.label(kept | _dilate(nodata, 2 * (f + 2) + 1), structure=_SQUARE3)
+        labels, n = ndi.label(kept | dilate(nodata, 2 * (f + 2) + 1), structure=SQUARE3)
         counts = np.bincount(labels[kept], minlength=n + 1)
         best = labels == int(np.argmax(counts)) if counts.any() else np.ones_like(kept)
         front = kept & best
@@ -553,13 +451,13 @@ def detect_front(classes: np.ndarray, scheme: ClassScheme,
             notes.append(f"front runs into no-data: {dropped} front pixels within {f + 1} px "
                          "of no-data dropped, the rest kept")
     else:
-        front = _largest_object(candidate, _SQUARE3)
+        front = largest_object(candidate, SQUARE3)
 
     n_front = int(front.sum())
     diagonal = math.hypot(h, w)
     if n_front == 0:
         hidden = nodata is not None and bool(
-            (_dilate(nodata, 2 * (f + params.ocean_dilation) + 1) & glacier0).any())
+            (dilate(nodata, 2 * (f + params.ocean_dilation) + 1) & glacier0).any())
         raise FrontNotFoundError("the glacier outline does not come within "
                                  f"{params.ocean_dilation // 2} pixels of the ocean"
                                  + (" away from no-data (no-data may hide the front)"
@@ -596,4 +494,4 @@ def display_front(front: np.ndarray, size: int = 10) -> np.ndarray:
     front = np.asarray(front, dtype=bool)
     if size < 0:
         raise ConfigError(f"display dilation must be >= 0, got {size}.")
-    return _dilate(front, size) if size > 1 else front.copy()
+    return dilate(front, size) if size > 1 else front.copy()
