@@ -28,6 +28,7 @@ NClasses = None               # --classes: class count recorded in the tensor (w
 Augment = "dihedral"          # --augment {dihedral,rotations}: copies of each tile; rotations is the published set
 RareClassTiles = 500          # --rare-tiles: classes with fewer tiles are cut again at RareStride (0: off, as published)
 RareStride = 10               # --rare-stride: step between windows of rare classes in pixels
+Radiometric = 0.0             # --radiometric: per-copy gain in [1-r, 1+r] and offset in [-r, r] x 5 % of full scale (0: off)
 # ==== END OF USER INPUTS ====
 
 from seeice.config.runner import run_script, script_name
@@ -40,7 +41,7 @@ def main(cfg):
                   tensor_name=None if cfg.TensorName is None else str(cfg.TensorName),
                   tensor_mode=cfg.Mode, norm_factor=cfg.NormFactor, n_classes=cfg.NClasses,
                   augmentation=cfg.Augment, rare_class_tiles=cfg.RareClassTiles,
-                  rare_stride=cfg.RareStride, run_config=dict(cfg), script=script_name(__file__))
+                  rare_stride=cfg.RareStride, radiometric=cfg.Radiometric, run_config=dict(cfg), script=script_name(__file__))
 
 
 if __name__ == "__main__":

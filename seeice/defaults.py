@@ -15,6 +15,7 @@ TILES_PER_CLASS = 5000          #: thinning keeps at most this many tiles per cl
 AUGMENTATION = "dihedral"       #: copies of each window: "dihedral" (8) or "rotations" (4, published)
 RARE_CLASS_TILES = 500          #: a class with fewer tiles at the common stride is cut again ...
 RARE_STRIDE = 10                #: ... at this denser stride (0 tiles: off, as published)
+RADIOMETRIC = 0.0               #: gain +/- r, offset +/- r x 5 % of full scale per copy (0: off)
 
 # ---- Phase one: the tile CNN
 BATCH_SIZE = 50                 #: tiles per training batch

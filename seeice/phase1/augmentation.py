@@ -9,6 +9,12 @@ Two sets of copies (DESIGN 4 and 9):
 
 Every copy but the tile itself carries integer noise drawn uniformly from [-10, 10) per pixel
 and band, clipped to the pixel type's range (no wrap-around).
+
+Radiometric augmentation (``radiometric = r > 0``, off by default) mimics the differences of
+illumination and atmosphere between dates and scenes: each copy but the first is multiplied
+by a gain drawn from [1 - r, 1 + r] and shifted by an offset drawn from [-r, r] x 5 % of the
+full scale (10 000 DN, reflectance 1, for 16-bit imagery; 255 for 8-bit), one gain and one
+offset per copy for all its bands; no-data pixels (0 in every band) stay 0.
 """
 
 from __future__ import annotations
@@ -35,8 +41,18 @@ def check_augmentation(name: str) -> tuple[tuple[int, bool], ...]:
     return AUGMENTATIONS[name]
 
 
+#: Offset range of radiometric augmentation, as a share of the full scale per unit of ``r``.
+OFFSET_SHARE = 0.05
+
+
+def full_scale(dtype) -> float:
+    """Digital number of reflectance 1: 255 for 8-bit, 10 000 for deeper (Sentinel-2) imagery."""
+    return 255.0 if np.dtype(dtype) == np.uint8 else 10000.0
+
+
 def augment_tiles(tiles: np.ndarray, rng: np.random.Generator, noise_low: int = NOISE_LOW,
-                  noise_high: int = NOISE_HIGH, augmentation: str = "rotations") -> np.ndarray:
+                  noise_high: int = NOISE_HIGH, augmentation: str = "rotations",
+                  radiometric: float = 0.0) -> np.ndarray:
     """The tile and its symmetric copies, every copy but the first with clipped integer noise.
 
     Parameters
@@ -49,6 +65,9 @@ def augment_tiles(tiles: np.ndarray, rng: np.random.Generator, noise_low: int = 
         Noise is drawn uniformly from ``[noise_low, noise_high)`` per pixel and band.
     augmentation : {"rotations", "dihedral"}
         The set of copies (:data:`AUGMENTATIONS`).
+    radiometric : float
+        ``r`` in [0, 0.5]: gain in [1 - r, 1 + r] and offset in [-r, r] x 5 % of the full
+        scale per copy (copies 1..); 0 turns it off.
 
     Returns
     -------
@@ -60,6 +79,9 @@ def augment_tiles(tiles: np.ndarray, rng: np.random.Generator, noise_low: int = 
         range (no wrap-around).
     """
     copies = check_augmentation(augmentation)
+    if not 0.0 <= float(radiometric) <= 0.5:
+        raise ConfigError(f"radiometric augmentation must lie in [0, 0.5], got {radiometric!r}; "
+                          "0.1 varies gain by 10 % and offset by 0.5 % of the full scale.")
     if tiles.ndim != 4 or tiles.shape[1] != tiles.shape[2]:
         raise ValueError(f"tiles must have shape (n, t, t, bands), got {tiles.shape}")
     mirrored = tiles[:, :, ::-1]
@@ -67,12 +89,20 @@ def augment_tiles(tiles: np.ndarray, rng: np.random.Generator, noise_low: int = 
                     for degrees, mirror in copies], axis=1)
     noise = rng.integers(noise_low, noise_high,
                          size=(tiles.shape[0], len(copies) - 1) + tiles.shape[1:], dtype=np.int16)
+    if radiometric:
+        shape = (tiles.shape[0], len(copies) - 1, 1, 1, 1)
+        gain = rng.uniform(1.0 - radiometric, 1.0 + radiometric, size=shape)
+        offset = rng.uniform(-radiometric, radiometric, size=shape) * OFFSET_SHARE \
+            * full_scale(tiles.dtype)
+        nodata = np.all(out[:, 1:] == 0, axis=-1, keepdims=True)
+        shifted = np.where(nodata, 0.0, out[:, 1:] * gain + offset)
+        noisy = shifted + noise
+    else:
+        noisy = out[:, 1:].astype(np.float64 if not np.issubdtype(tiles.dtype, np.integer)
+                                  else np.int64) + noise
     if np.issubdtype(tiles.dtype, np.integer):
         info = np.iinfo(tiles.dtype)
-        work = np.int32 if tiles.dtype.itemsize <= 2 else np.int64
-        noisy = out[:, 1:].astype(work) + noise
-        np.clip(noisy, info.min, info.max, out=noisy)
-        out[:, 1:] = noisy.astype(tiles.dtype)
+        out[:, 1:] = np.clip(np.rint(noisy), info.min, info.max).astype(tiles.dtype)
     else:
-        out[:, 1:] = out[:, 1:] + noise.astype(tiles.dtype)
+        out[:, 1:] = noisy.astype(tiles.dtype)
     return out

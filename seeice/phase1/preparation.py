@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from seeice.checks import positive_int
 from seeice.config.inputs import save_run_config
-from seeice.defaults import AUGMENTATION, RARE_CLASS_TILES, RARE_STRIDE, SEED
+from seeice.defaults import AUGMENTATION, RADIOMETRIC, RARE_CLASS_TILES, RARE_STRIDE, SEED
 from seeice.errors import ConfigError, DataError, InputFileError, RasterError
 from seeice.io.raster import (
     find_companions,
@@ -231,14 +231,16 @@ def _add_rare_windows(plans: list[_ImagePlan], tile_size: int, rare_stride: int,
 
 
 def _augmented_chunks(plan: _ImagePlan, image: np.ndarray, subset_mask: np.ndarray,
-                      tile_size: int, rng: np.random.Generator, augmentation: str):
+                      tile_size: int, rng: np.random.Generator, augmentation: str,
+                      radiometric: float = 0.0):
     """Yield (tiles (m, c, t, t, B), labels (m,), rows (m,), cols (m,)) for one subset; c
     copies per window."""
     index = np.flatnonzero(subset_mask)
     for start in range(0, len(index), _AUGMENT_CHUNK):
         part = index[start:start + _AUGMENT_CHUNK]
         tiles = cut_tiles(image, plan.rows[part], plan.cols[part], tile_size)
-        yield (augment_tiles(tiles, rng, augmentation=augmentation), plan.labels[part],
+        yield (augment_tiles(tiles, rng, augmentation=augmentation, radiometric=radiometric),
+               plan.labels[part],
                plan.rows[part], plan.cols[part])
 
 
@@ -248,7 +250,7 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
                   tensor_mode: str = "float16", norm_factor: float | None = None,
                   n_classes: int | None = None, augmentation: str = AUGMENTATION,
                   rare_class_tiles: int = RARE_CLASS_TILES, rare_stride: int = RARE_STRIDE,
-                  run_config: dict | None = None, script: str | None = None) -> PreparationResult:
+                  radiometric: float = RADIOMETRIC, run_config: dict | None = None, script: str | None = None) -> PreparationResult:
     """Cut, check and augment training tiles from a folder of images with class rasters.
 
     Parameters
@@ -285,6 +287,9 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
         (default 500; 0 turns it off, as published).
     rare_stride : int
         Window step for rare classes, pixels (default 10).
+    radiometric : float
+        Radiometric augmentation of the copies (see :mod:`seeice.phase1.augmentation`);
+        0 (default) turns it off.
     run_config, script : optional
         Resolved user inputs and script name for ``run.json`` (default: these arguments).
 
@@ -344,7 +349,8 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
                       "seed": seed, "bands": bands, "tensor_name": tensor_name,
                       "tensor_mode": tensor_mode, "norm_factor": norm_factor,
                       "n_classes": n_classes, "augmentation": augmentation,
-                      "rare_class_tiles": rare_class_tiles, "rare_stride": rare_stride}
+                      "rare_class_tiles": rare_class_tiles, "rare_stride": rare_stride,
+                      "radiometric": radiometric}
     script = script or "seeice.phase1.preparation.prepare_tiles"
 
     if VALID_DIR in subsets and not counts[VALID_DIR]:
@@ -377,7 +383,7 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
             image = read_image(plan.path, bands=bands).data
             for s in subsets:
                 for aug, labels, rows, cols in _augmented_chunks(
-                        plan, image, masks[s](plan), tile_size, rng, augmentation):
+                        plan, image, masks[s](plan), tile_size, rng, augmentation, radiometric):
                     if tensor_name is None:
                         _write_tile_files(out_dir / s, plan.stem, aug, labels, rows, cols, copies)
                     else:

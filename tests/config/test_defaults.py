@@ -35,6 +35,7 @@ HEADER_DEFAULTS = {
     ("Phase_1_CNN/TilePreparation.py", "Augment"): D.AUGMENTATION,
     ("Phase_1_CNN/TilePreparation.py", "RareClassTiles"): D.RARE_CLASS_TILES,
     ("Phase_1_CNN/TilePreparation.py", "RareStride"): D.RARE_STRIDE,
+    ("Phase_1_CNN/TilePreparation.py", "Radiometric"): D.RADIOMETRIC,
     ("Phase_1_CNN/CompileTensor.py", "TileSize"): D.TILE_SIZE,
     ("Phase_1_CNN/CompileTensor.py", "Ndims"): D.BANDS,
     ("Phase_1_CNN/CompileTensor.py", "NClasses"): D.N_CLASSES,

@@ -80,3 +80,22 @@ def test_group_file_maps_copies_of_a_window_to_one_id(tmp_path):
 def test_weak_classes_rule():
     assert weak_classes({1: 3000, 2: 350, 3: 150, 4: 299}) == [3, 4]   # 150 < 200; 299 < 300
     assert weak_classes({1: 1000, 2: 1000}) == []
+
+
+def test_radiometric_augmentation_is_bounded_seeded_and_keeps_no_data():
+    tiles = np.full((50, 6, 6, 4), 4000, np.uint16)
+    tiles[:, 0, 0] = 0                                    # a no-data pixel
+    a = augment_tiles(tiles, np.random.default_rng(5), noise_low=0, noise_high=1,
+                      augmentation="dihedral", radiometric=0.1)
+    b = augment_tiles(tiles, np.random.default_rng(5), noise_low=0, noise_high=1,
+                      augmentation="dihedral", radiometric=0.1)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a[:, 0], tiles)          # the tile itself is untouched
+    copies = a[:, 1:].astype(float)
+    valid = copies[copies > 0]
+    # gain 0.9..1.1 of 4000 DN plus an offset of at most 0.1 x 5 % x 10 000 DN = 50 DN
+    assert valid.min() >= 3600 - 50 and valid.max() <= 4400 + 50 and valid.std() > 50
+    # every copy keeps exactly one no-data pixel (moved by the rotation or mirror)
+    assert np.all(np.all(a == 0, axis=-1).sum(axis=(2, 3)) == 1)
+    with pytest.raises(ConfigError, match="radiometric"):
+        augment_tiles(tiles, np.random.default_rng(0), radiometric=0.9)
