@@ -64,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="seed of tiling, training, sampling [0]")
     parser.add_argument("--class-balance", default=None, choices=["weights", "batches", "none"],
                         help="phase-one class balance [the library default]")
+    parser.add_argument("--radiometric", type=float, default=None,
+                        help="radiometric augmentation of the tiles [the library default]")
     parser.add_argument("--published", action="store_true",
                         help="the published workflow instead of the defaults: rotations only, one "
                              "stride, no class balance, stop on accuracy without restoring the "
@@ -91,8 +93,10 @@ def train_phase_one(work: Path, args) -> tuple[Path, dict]:
     from seeice.phase1.training import train_tile_cnn
 
     tiles = work / "tiles"
-    published = dict(augmentation="rotations", rare_class_tiles=0) if args.published else {}
-    prepare_tiles(work / "train", tiles, seed=args.seed, bands=4, **published)
+    tiling = dict(augmentation="rotations", rare_class_tiles=0) if args.published else {}
+    if args.radiometric is not None:
+        tiling["radiometric"] = args.radiometric
+    prepare_tiles(work / "train", tiles, seed=args.seed, bands=4, **tiling)
     thin_tiles(tiles / "Train", per_class=args.per_class, seed=args.seed)
     tensor = compile_tensor(tiles / "Train", "bench", out_dir=work / "tensors", bands=4,
                             n_classes=7, mode="float16", seed=args.seed)
