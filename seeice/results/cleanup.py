@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -14,12 +15,13 @@ from seeice.io.atomic import write_csv
 from seeice.io.raster import list_images
 from seeice.results.runs import (
     find_runs,
-    log,
     read_run_record,
     record_section,
     run_experiment,
     run_metadata,
 )
+
+log = logging.getLogger(__name__)
 
 
 def image_result_files(run_dir: str | os.PathLike, stem: str, experiment: str | None

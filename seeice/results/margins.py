@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Sequence
@@ -14,13 +15,14 @@ from seeice.io.raster import read_image, read_labels
 from seeice.results.runs import (
     CLASSIFIED_PATTERNS,
     find_runs,
-    log,
     metadata_columns,
     run_metadata,
     run_scheme,
     typed_columns,
 )
 from seeice.results.tables import DISTANCE_COLUMNS, distance_rows
+
+log = logging.getLogger(__name__)
 
 MIN_CONTOUR_VERTICES = 100
 DEFAULT_ROCK_CLASSES = (6, 7)

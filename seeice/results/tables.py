@@ -6,6 +6,7 @@ One row per run and statistic; the run's description columns come from
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -25,13 +26,14 @@ from seeice.results.runs import (
     METADATA_COLUMNS,
     OVPDAT_PATTERN,
     find_runs,
-    log,
     metadata_columns,
     read_run_record,
     run_metadata,
     run_scheme,
     typed_columns,
 )
+
+log = logging.getLogger(__name__)
 
 #: Columns of :func:`classification_table`.
 CLASSIFICATION_COLUMNS = ("F1", "F1_Class", "Patch_Size", "Tile_Size", "Bands", "CNN_Training",
