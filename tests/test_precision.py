@@ -64,10 +64,24 @@ def test_detection_is_used_when_no_gpus_are_given(monkeypatch):
     assert choose_policy() == "float32"
 
 
-def test_detect_gpus_describes_visible_devices():
+def test_detect_gpus_describes_visible_devices(monkeypatch):
+    """Each device TensorFlow lists becomes a GpuInfo with its name and compute capability."""
+    import tensorflow as tf
+
+    class Device:
+        def __init__(self, name):
+            self.name = name
+
+    details = {"/physical_device:GPU:0": {"device_name": "NVIDIA H100", "compute_capability": (9, 0)},
+               "/physical_device:GPU:1": {"device_name": "Tesla P100", "compute_capability": (6, 0)}}
+    monkeypatch.setattr(tf.config, "list_physical_devices",
+                        lambda kind=None: [Device(n) for n in details] if kind == "GPU" else [])
+    monkeypatch.setattr(tf.config.experimental, "get_device_details", lambda d: dict(details[d.name]))
     gpus = precision.detect_gpus()
-    assert isinstance(gpus, list)
-    assert all(isinstance(g, GpuInfo) for g in gpus)
+    assert [(g.name, g.compute_capability) for g in gpus] == [("NVIDIA H100", (9, 0)),
+                                                            ("Tesla P100", (6, 0))]
+    assert choose_policy("auto", gpus=gpus[:1]) == "mixed_float16"
+    assert choose_policy("auto", gpus=gpus[1:]) == "float32"     # compute capability 6.0
 
 
 def test_bad_gpu_description_is_a_config_error():
