@@ -205,6 +205,7 @@ def build_parser(prog: str, description: str, specs: Sequence[InputSpec]) -> arg
     for spec in specs:
         choices = f"; one of {', '.join(map(str, spec.choices))}" if spec.choices else ""
         text = f"{spec.help} [{spec.name}; default: {spec.default!r}{choices}]"
+        text = text.replace("%", "%%")   # argparse formats help strings with %
         kwargs: dict[str, Any] = {"help": text, "default": argparse.SUPPRESS}
         if spec.choices is not None:
             kwargs["choices"] = spec.choices

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import logging
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tiling_helpers import random_image, write_pair  # noqa: E402
 
 from seeice.errors import ConfigError  # noqa: E402

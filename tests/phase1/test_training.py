@@ -393,7 +393,7 @@ def test_fine_tuning_refuses_tiles_that_do_not_fit_the_model(tmp_path):
 # Scripts: user errors give one paragraph and exit status 2, no traceback
 # --------------------------------------------------------------------------------------------
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _run_script(name, *args):

@@ -22,7 +22,7 @@ from seeice.phase1.tiling import crop_to_tiles, extract_tiles, purity_labels, wi
 
 from tiling_helpers import files_under, halves_labels, random_image, write_pair
 
-STMARG = Path("/work/shared/data/stmarg_train")
+STMARG = Path(__file__).resolve().parents[3] / "shared" / "data" / "stmarg_train"
 
 
 def _tile(counts: dict, size: int = 10) -> np.ndarray:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_tiling.py"
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_tiling.py"
 
 
 def test_bench_tiling_tiny(tmp_path):

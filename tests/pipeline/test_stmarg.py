@@ -30,7 +30,8 @@ import pandas as pd
 import pytest
 import rasterio
 
-DATA = Path(os.environ.get("SEEICE_STMARG_DATA", "/work/shared/data/stmarg_train"))
+DATA = Path(os.environ.get("SEEICE_STMARG_DATA",
+                    Path(__file__).resolve().parents[3] / "shared" / "data" / "stmarg_train"))
 
 # (image stem, top row, left column) of each 600 x 800 px crop. The training crops hold
 # pure tiles of all three classes between them (water, sediment: 26806; all three: 26607);

@@ -19,7 +19,7 @@ keras = pytest.importorskip("keras")
 
 from seeice.io.model_store import ModelMetadata, save_model  # noqa: E402
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_scene.py"
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_scene.py"
 STAGES = {"read", "phase_one_tiles", "sampling", "phase_two_training", "inference", "mode_filter", "front",
           "outputs"}
 TILE, BANDS, N_CLASSES = 32, 4, 7

@@ -17,7 +17,7 @@ from seeice.errors import JobsError
 
 from csc_helpers import tiny_tile_model, write_scenes
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 COLUMNS = ["Model", "DataSource", "OutFolder", "ExpShortHand", "Dims", "PatchSize", "TileSize",
            "WholeImage", "Patience", "Done"]
 
