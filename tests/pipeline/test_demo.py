@@ -27,5 +27,7 @@ def test_demo_runs_end_to_end_and_meets_the_accuracy_targets(tmp_path):
     assert row["CSC_F1"] >= 0.95
     assert row["CSC_F1"] >= row["CNN_F1"]
     assert row["Front_found"]
-    assert row["Front_median_m"] <= 20.0
+    # The accuracy goal for fronts on unseen scenes (median at most 50 m). One 6 km scene is a
+    # noisy measure: benchmarks/bench_accuracy.py measures three held-out scenes.
+    assert row["Front_median_m"] <= 50.0
     assert "outputs in" in done.stderr
