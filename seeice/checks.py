@@ -32,3 +32,22 @@ def positive_number(value, name: str, hint: str = "") -> float:
         message = f"{name} must be a positive number, got {value!r}."
         raise ConfigError(f"{message} {hint}".strip())
     return float(value)
+
+
+def one_of(value, choices, name: str, hint: str = ""):
+    """``value`` if it is one of ``choices``, else a :class:`ConfigError` listing them.
+
+    Parameters
+    ----------
+    value : object
+    choices : sequence
+        The valid values, in the order to list them.
+    name : str
+        What the value is (``"class balance"``).
+    hint : str, optional
+        A sentence added to the message (for example which choice is the published one).
+    """
+    if value not in choices:
+        listed = ", ".join(map(str, choices))
+        raise ConfigError(f"{name} {value!r} is unknown; use one of {listed}. {hint}".strip())
+    return value

@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from seeice.errors import ConfigError
+from seeice.checks import one_of
 
 CLASS_BALANCES = ("weights", "batches", "none")
 
 
 def check_class_balance(name: str) -> str:
     """``name`` if it is a known class balance, else a :class:`ConfigError` naming them."""
-    if name not in CLASS_BALANCES:
-        raise ConfigError(f"class balance {name!r} is unknown; use weights, batches or none "
-                          "(none is the published behaviour).")
-    return name
+    return one_of(name, CLASS_BALANCES, "class balance", "none is the published behaviour.")
 
 
 def inverse_frequency_weights(labels: np.ndarray, n_outputs: int) -> np.ndarray:

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from seeice.errors import ConfigError
+from seeice.checks import one_of
 from seeice.io.atomic import atomic_path
 
 log = logging.getLogger(__name__)
@@ -88,10 +88,8 @@ SELECTIONS = ("macro_f1", "min_recall", "accuracy")
 
 def check_selection(name: str) -> str:
     """``name`` if it is a known selection metric, else a :class:`ConfigError` naming them."""
-    if name not in SELECTIONS:
-        raise ConfigError(f"selection {name!r} is unknown; use macro_f1, min_recall or accuracy "
-                          "(accuracy, without restoring the best epoch, is the published rule).")
-    return name
+    return one_of(name, SELECTIONS, "selection",
+                  "accuracy, without restoring the best epoch, is the published rule.")
 
 
 def class_scores(truth: np.ndarray, predicted: np.ndarray) -> dict:

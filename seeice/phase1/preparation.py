@@ -24,7 +24,13 @@ from tqdm import tqdm
 
 from seeice.checks import positive_int
 from seeice.config.inputs import save_run_config
-from seeice.defaults import AUGMENTATION, RADIOMETRIC, RARE_CLASS_TILES, RARE_STRIDE, SEED
+from seeice.defaults import (
+    AUGMENTATION,
+    RADIOMETRIC,
+    RARE_CLASS_TILES,
+    RARE_STRIDE,
+    SEED,
+)
 from seeice.errors import ConfigError, DataError, InputFileError, RasterError
 from seeice.io.raster import (
     find_companions,
