@@ -6,7 +6,11 @@ optionally a random Subsample of each class, are stacked into OutName_T_<Mode>.n
 The arrays are written through memory maps, so the tensor may be larger than memory.
 Modes: float16 = I / NormFactor; uint8 = 255 * I / 16384 (8-bit tiles: raw); uint8float16 =
 that / 255 as float16; int16 = raw. OutName_<Mode>.json records the mode, the input scale
-and the class counts; training stores the scale with the model.
+and the class counts; training stores the scale with the model. OutName_G_<Mode>.npy (int32,
+one per tile) numbers the source window of each tile, read from the tile names
+<stem>_<row>_<col>_[m]<rot>.tif: all copies of one window share an id, so that training can
+keep them on one side of its validation split (tiles with other names: no group file).
+Per-class counts are logged and weak classes named.
 """
 # ==== USER INPUTS ====
 TrainPath = "Data/Tiles/Train"  # --folder: folder holding the C<k> tile folders (or the TilePreparation output)

@@ -8,8 +8,10 @@ denser RareStride, so that rare classes such as a thin melange belt get more win
 kept tile is written with its symmetric copies (Augment: dihedral = the 8 symmetries of the
 square; rotations = the published tile plus 90, 180 and 270 degree rotations; copies with
 integer noise in [-10, 10), clipped) to OutPath/Train/C<k>/ as GeoTIFFs, a ValidFraction of
-them to OutPath/Valid/C<k>/. Per-class counts are logged and rare classes named. With --tensor NAME the tiles go straight
-into compiled tensors (NAME_T_<mode>.npy, NAME_L_<mode>.npy in OutPath) instead of files.
+them to OutPath/Valid/C<k>/, named <stem>_<row>_<col>_<rot>.tif (mirrored copies
+_m<rot>). Per-class counts are logged and weak classes named. With --tensor NAME the tiles go
+straight into compiled tensors (NAME_T_<mode>.npy, NAME_L_<mode>.npy and the source-window
+groups NAME_G_<mode>.npy in OutPath) instead of files.
 Images without a class raster are skipped with a warning. The resolved inputs are saved in
 OutPath/run.json.
 """
@@ -21,14 +23,14 @@ Stride = 25                   # --stride: step between tile windows in pixels
 ValidFraction = 0.0           # --valid-fraction: fraction of tiles (with their rotations) put in Valid/
 Seed = 0                      # --seed: random seed of the validation split and the noise
 Ndims = None                  # --bands: keep the first N bands (3 = RGB, 4 = RGB + NIR); None = all
-TensorName = None             # --tensor: write tensors NAME_T_<mode>.npy/NAME_L_<mode>.npy instead of tile files
+TensorName = None             # --tensor: write tensors NAME_T_<mode>.npy/NAME_L_<mode>.npy (groups NAME_G_<mode>.npy) instead of tile files
 Mode = "float16"              # --mode {float16,uint8,uint8float16,int16}: tensor dtype (with --tensor)
 NormFactor = None             # --norm-factor: float16 divisor (with --tensor); None = 255 for 8-bit, 8192 otherwise
 NClasses = None               # --classes: class count recorded in the tensor (with --tensor); None = largest found
-Augment = "dihedral"          # --augment {dihedral,rotations}: copies of each tile; rotations is the published set
-RareClassTiles = 500          # --rare-tiles: classes with fewer tiles are cut again at RareStride (0: off, as published)
-RareStride = 10               # --rare-stride: step between windows of rare classes in pixels
-Radiometric = 0.0             # --radiometric: per-copy gain in [1-r, 1+r] and offset in [-r, r] x 5 % of full scale (0: off)
+Augment = "dihedral"          # --augment {dihedral,rotations}: copies of each tile: dihedral = 4 rotations x mirror (8); rotations = the published tile + 90/180/270 rotations (4)
+RareClassTiles = 500          # --rare-tiles: classes with fewer tiles (copies included) at Stride are cut again at RareStride (0: off, as published)
+RareStride = 10               # --rare-stride: step between windows of rare classes in pixels (used when smaller than Stride)
+Radiometric = 0.0             # --radiometric: per-copy gain in [1-r, 1+r] and offset in [-r, r] x 5 % of full scale (10000 DN; 8-bit: 255), clipped, no-data kept (0: off)
 # ==== END OF USER INPUTS ====
 
 from seeice.config.runner import run_script, script_name

@@ -143,7 +143,8 @@ def read_labels(path: str | os.PathLike, shape: tuple[int, int] | None = None,
     """Read a single-band class or mask raster as integer labels, shape (H, W), uint8.
 
     Class rasters may arrive as float (the St Marguerite set does); values are rounded to
-    the nearest integer. Values must lie in 0..255.
+    the nearest integer. Values must lie in 0..255. Pixels holding the raster's declared
+    nodata value (and NaN) are read as 0, unlabelled: no-data is never a class or a front.
 
     Parameters
     ----------
@@ -157,6 +158,14 @@ def read_labels(path: str | os.PathLike, shape: tuple[int, int] | None = None,
     """
     with open_raster(path) as src:
         data = src.read(1)
+        nodata = src.nodata
+    if nodata is not None and not (isinstance(nodata, float) and np.isnan(nodata)):
+        declared = data == nodata
+        if declared.any():
+            # Declared no-data is never a class nor a front: it is unlabelled.
+            log.info("%s: %d pixels hold the declared nodata value %g; read as unlabelled (0).",
+                     Path(path).name, int(declared.sum()), nodata)
+            data = np.where(declared, 0, data)
     if np.issubdtype(data.dtype, np.floating):
         data = np.nan_to_num(data, nan=0.0)
         data = np.rint(data)
@@ -175,6 +184,31 @@ def read_labels(path: str | os.PathLike, shape: tuple[int, int] | None = None,
         labels = resize(labels, shape, order=0, preserve_range=True, anti_aliasing=False
                         ).astype(np.uint8)
     return labels
+
+
+def check_class_values(labels: np.ndarray, n_classes: int, source: str) -> None:
+    """Refuse class labels outside 0..n_classes, naming the values and the fix.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        Class raster (H, W), integers.
+    n_classes : int
+        Classes of the scheme (1..n_classes; 0 is unlabelled).
+    source : str
+        The raster's name, for the message.
+
+    Raises
+    ------
+    RasterError
+        Some labels exceed ``n_classes``: they would be scored as extra classes.
+    """
+    beyond = np.unique(labels[labels > n_classes])
+    if beyond.size:
+        shown = ", ".join(str(int(v)) for v in beyond[:10])
+        raise RasterError(f"{source} holds class values {shown}, outside 1..{n_classes} of the "
+                          f"class scheme (0 = unlabelled). Recode them to the scheme's classes or "
+                          f"0, or declare a no-data value for them in the raster.")
 
 
 def find_companions(image_path: str | os.PathLike) -> Companions:

@@ -249,7 +249,10 @@ def compile_tensor(folder: str | os.PathLike, name: str, out_dir: str | os.PathL
         Folder holding ``C<k>`` class folders of tile GeoTIFFs, or the output folder of tile
         preparation (its ``Train/`` is used).
     name : str
-        Tensor name: writes ``NAME_T_MODE.npy``, ``NAME_L_MODE.npy`` and ``NAME_MODE.json``.
+        Tensor name: writes ``NAME_T_MODE.npy``, ``NAME_L_MODE.npy``, ``NAME_MODE.json`` and,
+        when every tile name gives its source window (:func:`seeice.io.tiles.source_window`),
+        ``NAME_G_MODE.npy``: int32 (n,), the group id of each tile's source window, numbered
+        in sorted ``(stem, row, col)`` order (copies of one window share an id).
     out_dir : path-like, optional
         Output folder (default: ``folder``).
     tile_size, bands : int

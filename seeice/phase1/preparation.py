@@ -166,7 +166,7 @@ def _plan(images_dir: Path, tile_size: int, stride: int, valid_fraction: float, 
         raise InputFileError(f"no image in {images_dir} has an SCLS_<image stem> class raster "
                              "beside it. Put each image's class raster next to it.")
     if rare_class_tiles:
-        _add_rare_windows(plans, tile_size, rare_stride, n_copies, rare_class_tiles)
+        _add_rare_windows(plans, tile_size, stride, rare_stride, n_copies, rare_class_tiles)
     for plan in plans:
         plan.valid = np.zeros(len(plan.labels), dtype=bool)
         if valid_fraction > 0:
@@ -193,35 +193,45 @@ def _plan(images_dir: Path, tile_size: int, stride: int, valid_fraction: float, 
     return plans, skipped, next(iter(band_counts.values())), next(iter(dtypes.values()))
 
 
-def _add_rare_windows(plans: list[_ImagePlan], tile_size: int, rare_stride: int,
+def _add_rare_windows(plans: list[_ImagePlan], tile_size: int, stride: int, rare_stride: int,
                       n_copies: int, rare_class_tiles: int) -> None:
     """Add the windows of rare classes found at the denser stride (in place, sorted by position).
 
     A class is rare when all images together give it fewer than ``rare_class_tiles`` tiles
-    (augmented copies included) at the common stride; only windows labelled with a rare class
-    and not already taken are added.
+    (augmented copies included) at the common ``stride``; only windows labelled with a rare
+    class and not already taken at the common stride are added. Nothing is added when
+    ``rare_stride`` is not smaller than ``stride``. The per-class counts before and after are
+    logged.
     """
     totals = Counter()
     for plan in plans:
         totals.update({int(k): n_copies * int(n) for k, n in
                        zip(*np.unique(plan.labels, return_counts=True))})
+    if rare_stride >= stride:
+        log.info("The rare-class stride (%d px) is not denser than the common stride (%d px): "
+                 "rare classes get no extra windows. Give a smaller --rare-stride to add them.",
+                 rare_stride, stride)
+        return
     found = {}
     for plan in plans:
         labels = read_labels(plan.classes_path)
         rows, cols, classes = select_windows(labels, tile_size, rare_stride)
-        found[plan.stem] = (rows, cols, classes)
+        found[plan.stem] = (rows, cols, classes, labels.shape[1])
         for k in np.unique(classes):
             totals.setdefault(int(k), 0)
+    log.info("Tiles per class at the common stride (%d px): %s", stride,
+             ", ".join(f"C{k}: {n}" for k, n in sorted(totals.items())))
     rare = sorted(k for k, n in totals.items() if n < rare_class_tiles)
     if not rare:
+        log.info("No class has fewer than %d tiles; no rare-class windows added.",
+                 rare_class_tiles)
         return
-    before = {k: totals[k] for k in rare}
     added = Counter()
     for plan in plans:
-        rows, cols, classes = found[plan.stem]
-        taken = set(zip(plan.rows.tolist(), plan.cols.tolist()))
-        new = np.array([k in rare and (r, c) not in taken
-                        for r, c, k in zip(rows.tolist(), cols.tolist(), classes.tolist())], bool)
+        rows, cols, classes, width = found[plan.stem]
+        # windows as one integer key (row * width + col); a window of the common pass is skipped
+        taken = plan.rows.astype(np.int64) * width + plan.cols
+        new = np.isin(classes, rare) & ~np.isin(rows.astype(np.int64) * width + cols, taken)
         if not new.any():
             continue
         added.update({int(k): n_copies * int(n) for k, n in
@@ -231,9 +241,9 @@ def _add_rare_windows(plans: list[_ImagePlan], tile_size: int, rare_stride: int,
         order = np.lexsort((all_cols, all_rows))
         plan.rows, plan.cols = all_rows[order], all_cols[order]
         plan.labels = np.concatenate([plan.labels, classes[new]])[order]
-    log.info("rare classes (under %d tiles at the common stride) cut again at stride %d px: %s",
+    log.info("Rare classes (under %d tiles at the common stride) cut again at stride %d px: %s",
              rare_class_tiles, rare_stride,
-             ", ".join(f"C{k}: {before[k]} -> {before[k] + added[k]} tiles" for k in rare))
+             ", ".join(f"C{k}: {totals[k]} -> {totals[k] + added[k]} tiles" for k in rare))
 
 
 def _augmented_chunks(plan: _ImagePlan, image: np.ndarray, subset_mask: np.ndarray,
@@ -271,16 +281,18 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
     tile_size, stride : int
         Tile edge and window step in pixels (50, 25); ``stride`` is the common classes' step.
     valid_fraction : float
-        Fraction of each image's pure source tiles, per class, that go (with their three
-        rotated copies) to ``Valid/`` instead of ``Train/``. 0 (default) writes no Valid/.
+        Fraction of each image's pure source tiles, per class, that go (with all their
+        augmented copies) to ``Valid/`` instead of ``Train/``. 0 (default) writes no Valid/.
     seed : int
         Seed of the validation split and of the noise.
     bands : int, optional
         Keep the first ``bands`` bands (3 = RGB, 4 = RGB + NIR); all when None.
     tensor_name : str, optional
-        Tensor mode: write ``<out>/<name>_T_<mode>.npy``, ``<name>_L_<mode>.npy`` and
+        Tensor mode: write ``<out>/<name>_T_<mode>.npy``, ``<name>_L_<mode>.npy``,
+        ``<name>_G_<mode>.npy`` (int32 (n,), the source-window group of each tile) and
         ``<name>_<mode>.json`` (validation tiles: ``<name>_valid_...``) instead of tile files.
-        The tensors equal those :func:`seeice.phase1.tensors.compile_tensor` makes from the files.
+        The tensors equal those :func:`seeice.phase1.compilation.compile_tensor`
+        makes from the files.
     tensor_mode, norm_factor : optional
         Tensor dtype and normalisation (see :func:`seeice.phase1.tensors.convert_tiles`).
     n_classes : int, optional
@@ -292,7 +304,8 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
         A class with fewer tiles than this at ``stride`` is cut again at ``rare_stride``
         (default 500; 0 turns it off, as published).
     rare_stride : int
-        Window step for rare classes, pixels (default 10).
+        Window step for rare classes, pixels (default 10); used only when smaller than
+        ``stride``. An explicit ``stride`` leaves it on.
     radiometric : float
         Radiometric augmentation of the copies (see :mod:`seeice.phase1.augmentation`);
         0 (default) turns it off.

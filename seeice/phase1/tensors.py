@@ -4,6 +4,10 @@ Files, for a tensor named ``NAME`` in mode ``MODE`` (DESIGN section 4):
 
 * ``NAME_T_MODE.npy``: tiles, shape (n, t, t, bands), dtype of the mode;
 * ``NAME_L_MODE.npy``: labels, shape (n,), uint8, class numbers 1..N;
+* ``NAME_G_MODE.npy``: source-window groups, shape (n,), int32: all augmented copies of one
+  window share an id, distinct windows (of any image) have distinct ids (DESIGN 10.4); absent
+  where the source windows are unknown (tiles named otherwise), and training then splits at
+  random;
 * ``NAME_MODE.json``: metadata that training stores with the model: mode, the input scale
   (raw pixel values are divided by it to give the values the network sees), tile size,
   bands, class count, tiles per class, the tiles' pixel type and the run configuration.

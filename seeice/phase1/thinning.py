@@ -5,6 +5,8 @@ of a scene than melange or snow on rock). Thinning deletes a random excess from 
 folder holding more than N tiles (default 5000) so that each keeps exactly N; classes with
 N or fewer are left alone (DESIGN section 4). The choice of survivors depends only on the
 seed, the class number and the sorted file names, so the same seed gives the same survivors.
+The per-class counts before and after are logged, and weak classes named
+(:func:`seeice.phase1.class_counts.report_class_counts`), in a dry run too.
 """
 
 from __future__ import annotations
@@ -109,9 +111,11 @@ def thin_tiles(folder: str | os.PathLike, per_class: int = PER_CLASS, seed: int 
         result.before[k] = len(tiles)
         result.after[k] = len(tiles) - len(remove)
     summary = ", ".join(f"C{k}: {result.before[k]} -> {result.after[k]}" for k in result.before)
+    report_class_counts(result.before, "tiles before thinning")
     if dry_run:
         log.info("Dry run, nothing deleted. Thinning %s to %d per class would give: %s "
                  "(%d tiles removed).", root, per_class, summary, result.removed)
+        report_class_counts(result.after, "tiles after thinning (dry run, none deleted)")
         return result
     for path in tqdm(doomed, desc="Thinning", unit="tile", disable=None):
         path.unlink()

@@ -104,6 +104,8 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
         companions = raster_io.find_companions(image_path)
         labels = (raster_io.read_labels(companions.classes, (height, width), resize_to_shape=True)
                   if companions.classes else None)
+        if labels is not None:
+            raster_io.check_class_values(labels, scheme.n_classes, companions.classes.name)
         manual_front = (raster_io.read_labels(companions.edge, (height, width),
                                               resize_to_shape=True) > 0
                         if companions.edge else None)
