@@ -7,17 +7,15 @@ import logging
 
 import numpy as np
 import pytest
-
 from tiling_helpers import random_image, write_pair, write_tile_folder
 
-from seeice.io.raster import read_image
+from seeice.io.raster import read_image, write_raster
 from seeice.io.tiles import source_window, tile_name
 from seeice.phase1.augmentation import augment_tiles
 from seeice.phase1.class_counts import report_class_counts
 from seeice.phase1.compilation import compile_tensor, load_tensor
 from seeice.phase1.preparation import prepare_tiles
 from seeice.phase1.thinning import thin_tiles
-
 
 # ------------------------------------------------------------------ the denser stride
 
@@ -136,7 +134,7 @@ def test_group_files_agree_with_a_rare_pass_and_across_paths(tmp_path):
     labels[5:17] = 3
     images = tmp_path / "images"
     write_pair(images, "belt", random_image(40, 40, bands=3), labels)
-    kw = dict(tile_size=10, stride=10, seed=0, rare_class_tiles=100, rare_stride=2)
+    kw = {"tile_size": 10, "stride": 10, "seed": 0, "rare_class_tiles": 100, "rare_stride": 2}
     prepare_tiles(images, tmp_path / "files", **kw)
     compiled = compile_tensor(tmp_path / "files", "T", tile_size=10, bands=3, n_classes=3)
     direct = prepare_tiles(images, tmp_path / "direct", tensor_name="T", n_classes=3, **kw)
@@ -159,7 +157,6 @@ def test_published_and_mirrored_names_group_together(tmp_path):
     tiles = {n: np.full((4, 4, 1), i, np.uint16) for i, n in enumerate(
         [tile_name("s", 0, 0, 0), tile_name("s", 0, 0, 270), tile_name("s", 0, 0, 90, True),
          tile_name("s", 0, 4, 0), tile_name("s_2", 0, 0, 180)])}
-    from seeice.io.raster import write_raster
     for name, tile in tiles.items():
         (tmp_path / "C1").mkdir(exist_ok=True)
         write_raster(tmp_path / "C1" / name, tile, compress=None)
