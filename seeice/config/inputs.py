@@ -125,11 +125,13 @@ def parse_header(source: str, origin: str = "script") -> tuple[str, list[InputSp
         if not match:
             raise ConfigError(f"{origin}: user input {name} needs a comment of the form "
                               "'# --flag: meaning' or '# NAME: meaning'.")
+        default = ast.literal_eval(node.value)
         choices = None
         if match["choices"]:
-            choices = tuple(_parse_scalar(c.strip()) for c in match["choices"].split(","))
-        specs.append(InputSpec(name, match["flag"], ast.literal_eval(node.value),
-                               match["help"].strip(), choices))
+            # Choices of a text input stay text: {weights,batches,none} offers the word "none".
+            choices = tuple(c.strip() if isinstance(default, str) else _parse_scalar(c.strip())
+                            for c in match["choices"].split(","))
+        specs.append(InputSpec(name, match["flag"], default, match["help"].strip(), choices))
     description = ast.get_docstring(ast.parse(source)) or ""
     return description, specs
 
