@@ -6,7 +6,9 @@ of each run. With --calving: the calving-front error table (mode, median, mean a
 deviation of the front distances of each run). With --valley-margin DIR: the valley-margin
 error table (predicted rock boundaries against the VM_<stem>.tif rasters in DIR). Each run is
 described (patch size, tile size, bands, CNN training, glacier, validation) from its run.json,
-or from its folder name for runs made elsewhere.
+or from its folder name for runs made elsewhere. Unfinished runs and images (not marked
+complete in run.json) are skipped with a warning naming them; run folders without run.json
+are read as published, complete runs.
 """
 # ==== USER INPUTS ====
 RunsDir = "Results"              # RUNS_DIR: folder holding one sub-folder per CSC run

@@ -1,10 +1,15 @@
 """CSC_Batch: run CNN-supervised classification for every row of a jobs CSV.
 
 Columns: Model, DataSource, OutFolder, ExpShortHand, Dims, PatchSize, TileSize, WholeImage,
-Patience, Done (other columns are kept). The whole CSV is checked first: every bad row and
-column is reported and nothing runs. Done is set to 1 and the CSV saved as each job finishes,
-so a rerun after a crash skips finished jobs. A failing job gets a one-line reason in an
-Error column; the sweep goes on and exits non-zero at the end.
+Patience, Done. A further column named for a user input of CSC_Application/CSC.py (CNNsamples,
+SmallestElement, ... or its flag name) sets that input for its row; other columns are kept and
+not used. Relative paths in the CSV start from the CSV's folder. The whole CSV is checked
+first: every bad row and column is reported and nothing runs. Each row needs an output folder
+of its own (rows sharing one, and duplicate rows, are refused), the CSV must be writable, and
+an existing output folder is replaced only when its run.json says it is the same job's
+unfinished run. Done is set to 1 and the CSV saved as each job finishes, so a rerun after a
+crash skips finished jobs. A failing job gets a one-line reason in an Error column; the sweep
+goes on and exits non-zero at the end.
 """
 # ==== USER INPUTS ====
 JobsCSV = "Batch/jobs_example.csv"  # JOBS: the jobs CSV

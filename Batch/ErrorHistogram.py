@@ -3,7 +3,8 @@
 Pools the run's <stem>_cfdistances.npy files (distance in metres from each manual front pixel
 to the nearest predicted front pixel), draws their histogram in 10 m bins, logs the share of
 errors under 100 m with the mode, median, mean and standard deviation, and warns about every
-image with an error over 1000 m (a catastrophic front).
+image with an error over 1000 m (a catastrophic front). An unfinished run (run.json not marked
+complete) is refused; only the images run.json lists as complete are read.
 """
 # ==== USER INPUTS ====
 RunDir = "Results/Hel_S2_patch7"  # RUN_DIR: one CSC run folder (<OutFolder>_patch<k>)
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from seeice.metrics.distances import distance_stats, error_histogram
+from seeice.results.completeness import require_complete_run
 from seeice.results.figures import error_histogram_figure
 from seeice.results.tables import run_front_distances
 from seeice.config.runner import run_script
@@ -32,6 +34,7 @@ def main(cfg):
     if not run_dir.is_dir():
         raise InputFileError(f"run folder {run_dir} does not exist. Give one CSC run folder "
                              "(<OutFolder>_patch<k>).")
+    require_complete_run(run_dir)
     per_image = run_front_distances(run_dir)
     if not per_image:
         raise DataError(f"{run_dir} holds no *_cfdistances.npy files: no front was validated in "

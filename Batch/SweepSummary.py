@@ -3,7 +3,8 @@
 Per glacier: weighted F1 by patch size and by tile size, phase 1 (CNN) against phase 2 (CSC),
 and the calving-front error (median and mean) by patch size. The tables behind it are built as
 BuildDataFrame does (F1 from the pooled OvPdat_*.npz files of each run, subsampled; front
-errors from the *_cfdistances.npy files).
+errors from the *_cfdistances.npy files). Unfinished runs and images (not marked complete in
+run.json) are skipped with a warning naming them.
 """
 # ==== USER INPUTS ====
 RunsDir = "Results"              # RUNS_DIR: folder holding one sub-folder per CSC run

@@ -2,11 +2,12 @@
 
 Loads InitialModel (a .keras model saved by TrainCNN, or a legacy .h5 model), recompiles it
 with Adam at a low LearningRate (amsgrad) and trains it on TensorPath / LabelPath, validating on
-20 % of the tiles, until the validation accuracy reaches TargetAccuracy or Epochs epochs have
-run. The tensor's tile size, bands and normalisation must match the model's. Saves the result
-as OutPath/ModelName.keras with its metadata (copied from the initial model, with the new
-training recorded), the history, a classification report and run.json. The initial model is
-left as it is.
+20 % of the source windows (as TrainCNN), with the same ClassBalance and Select rules, until the
+validation Select metric reaches TargetAccuracy, Patience epochs pass without improvement or
+Epochs epochs have run. The tensor's tile size, bands and normalisation must match the model's.
+Saves the result as OutPath/ModelName.keras with its metadata (copied from the initial model,
+with the new training, weak classes and per-class validation recall recorded), the history, a
+classification report and run.json. The initial model is left as it is.
 """
 # ==== USER INPUTS ====
 InitialModel = "Models/VGG16_50_RGBNIR.keras"  # --model: the trained model to continue (.keras or legacy .h5)

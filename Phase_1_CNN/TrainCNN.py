@@ -2,11 +2,19 @@
 
 A VGG16 base (or DenseNet121 / ResNet50) without its top, from random weights, with a small
 dense head, learns to classify tiles of TensorPath (from CompileTensor) by the class numbers in
-LabelPath. 20 % of the tiles, drawn with Seed, validate; training stops at the end of the first
-epoch whose validation accuracy reaches TargetAccuracy, after at most Epochs epochs. The tensor
-is streamed from disk in batches, so it may be larger than memory. Saves OutPath/ModelName.keras
-with its metadata (ModelName.meta.json: classes, bands, tile size, normalisation factor), the
-training history (CSV and figure), a classification report of the validation tiles and run.json.
+LabelPath. 20 % of the source windows of each class, drawn with Seed, validate (all copies of a
+window on one side; the <name>_G_<mode>.npy beside the tensor says which tile came from which
+window; a tensor without it is split at random, with a warning that validation reads high).
+ClassBalance weights the loss by inverse class frequency, or draws class-balanced batches.
+Every epoch is scored per class on the validation tiles; training stops at the end of the first
+epoch whose validation Select metric reaches TargetAccuracy, after Patience epochs without
+improvement, or after Epochs epochs, and keeps the best epoch. ClassBalance none and Select
+accuracy train as the published scripts did. The tensor is streamed from disk in batches, so it
+may be larger than memory. Saves OutPath/ModelName.keras with its metadata (ModelName.meta.json:
+classes, bands, tile size, normalisation factor, weak classes and per-class validation recall),
+the training history (CSV and figure), a classification report of the validation tiles and
+run.json. Every class whose validation recall is under 0.6 is named in a warning, and CSC.py
+repeats it.
 With --tuning, trains TuningEpochs epochs without the target stop and saves the learning curves
 but not the model, to choose the number of epochs. Mixed precision is used on NVIDIA GPUs of
 compute capability 7.0 or more (--precision overrides).

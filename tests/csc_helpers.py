@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from seeice.io.model_store import ModelMetadata, save_model
+from seeice.io.model_metadata import ModelMetadata
+from seeice.io.model_store import save_model
 from seeice.datasets.synthetic import make_scene, write_scene
 from seeice.phase2.tile_classification import paint_tiles, split_into_tiles
 

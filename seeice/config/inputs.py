@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import datetime as _dt
 import io
 import os
 import platform
@@ -38,6 +37,7 @@ import yaml
 from seeice import __version__
 from seeice.errors import ConfigError, InputFileError
 from seeice.io.atomic import write_json
+from seeice.timestamps import utc_now
 
 HEADER_START = "# ==== USER INPUTS ===="
 HEADER_END = "# ==== END OF USER INPUTS ===="
@@ -193,6 +193,18 @@ def _coerce(spec: InputSpec, value: Any, source: str) -> Any:
     return result
 
 
+def input_value(spec: InputSpec, text: str, source: str) -> Any:
+    """A user input given as text (a jobs-CSV cell): read as YAML reads a scalar, then checked.
+
+    Raises
+    ------
+    ConfigError
+        The value is not of the input's type, or not one of its choices (``source`` names
+        where it came from).
+    """
+    return _coerce(spec, _parse_scalar(text), source)
+
+
 def build_parser(prog: str, description: str, specs: Sequence[InputSpec]) -> argparse.ArgumentParser:
     """An argument parser with one argument per user input, plus ``--config``."""
     parser = argparse.ArgumentParser(
@@ -302,7 +314,7 @@ def save_run_config(out_dir: str | os.PathLike, config: dict, script: str | None
     record = {
         "script": script,
         "seeice_version": __version__,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": utc_now(),
         "command_line": list(sys.argv),
         "python": platform.python_version(),
         "config": dict(config),

@@ -64,8 +64,10 @@ def run_script(script_file: str | os.PathLike, main: Callable[[Config], object],
         status = EXIT_USER_ERROR
     except KeyboardInterrupt:
         setup_logging_if_needed()
-        log.error("Interrupted. Outputs already written are complete; the one in progress "
-                  "was not written.")
+        log.error("Interrupted. Each file already written is whole (files are written "
+                  "atomically), but the step in progress is unfinished and may have left part "
+                  "of its outputs (a CSC run records in run.json which images are complete, "
+                  "and the results scripts read only those). Rerun to finish.")
         status = EXIT_INTERRUPTED
     except MemoryError:
         setup_logging_if_needed()

@@ -13,8 +13,12 @@ A model ``<dir>/<name>.keras`` (Keras native format) has a sidecar ``<dir>/<name
       "norm_factor": 8192.0,      # raw pixels are divided by this before the network
       "precision": "mixed_float16",
       "created": "2025-01-01T12:00:00+00:00",
+      "weak_classes": [3],        # validation recall under 0.6 (null: not measured)
+      "validation_recall": {"1": 0.98, "3": 0.41, ...},   # per class (null: not measured)
       "training": {...}           # free: data, epochs, accuracy, parent model, ...
     }
+
+Sidecars written before ``weak_classes`` and ``validation_recall`` existed load with both None.
 
 Legacy ``.h5`` models (and ``.keras`` files without a sidecar) load too: their tile size, band
 count and class count are read from the network's input and output shapes, the rest takes the
@@ -26,172 +30,36 @@ quickly before the heavy imports.
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import logging
 import os
 import warnings
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from seeice.checks import positive_int
-from seeice.classes import GLACIER_SCHEME, ClassScheme, scheme_from_dict
 from seeice.errors import ConfigError, InputFileError, ModelError
 from seeice.io.atomic import atomic_path, write_json
+from seeice.io.model_metadata import ModelMetadata
 from seeice.normalise import SENTINEL2_NORM_FACTOR
+from seeice.timestamps import utc_now
 
 log = logging.getLogger(__name__)
 
-FORMAT = "seeice-model/1"
+
 """Value of the ``format`` key of the sidecar."""
+
 
 MODEL_SUFFIX = ".keras"
 LEGACY_SUFFIXES = (".h5", ".hdf5")
 META_SUFFIX = ".meta.json"
 UNKNOWN_BASE = "unknown"
 BASES = ("vgg16", "densenet121", "resnet50", "compact")
+
+
 """Convolutional bases of tile models (built by :func:`seeice.phase1.models.build_tile_model`)."""
+
+
 #: Name prefix of tile models built here; the base follows it.
 MODEL_NAME_PREFIX = "seeice_tile_"
-
-_SAVED_KEYS = ("format", "base", "tile_size", "bands", "n_classes", "class_names", "scheme",
-               "norm_factor", "precision", "created", "training")
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def default_scheme(n_classes: int) -> ClassScheme:
-    """The class scheme assumed when none is given: the glacier scheme for 7 classes,
-    otherwise classes named "class 1" ... "class n" with distinct colours and no front."""
-    if n_classes == GLACIER_SCHEME.n_classes:
-        return GLACIER_SCHEME
-    from matplotlib import colormaps
-    from matplotlib.colors import to_hex
-
-    cmap = colormaps["tab20" if n_classes > 10 else "tab10"]
-    colours = tuple(to_hex(cmap(i % cmap.N)) for i in range(n_classes))
-    return ClassScheme(name=f"{n_classes} classes",
-                       names=tuple(f"class {i}" for i in range(1, n_classes + 1)),
-                       colours=colours)
-
-
-@dataclass
-class ModelMetadata:
-    """What inference needs to know about a tile model besides its weights.
-
-    Attributes
-    ----------
-    base : str
-        Convolutional base ("vgg16", "densenet121", "resnet50"; "unknown" for legacy models
-        whose base cannot be told).
-    tile_size : int
-        Tile edge in pixels (the network's input height and width).
-    bands : int
-        Bands per tile (the network's input channels).
-    n_classes : int
-        Number of classes; the network has ``n_classes + 1`` outputs (column 0 unused).
-    class_names : list of str
-        Names of classes 1..n (defaults to the scheme's names).
-    scheme : dict
-        The class scheme, :meth:`seeice.classes.ClassScheme.to_dict` form (defaults to
-        :func:`default_scheme`).
-    norm_factor : float
-        Raw pixel values are divided by this before the network (8192 for Sentinel-2 DN,
-        255 for 8-bit imagery, 1 for networks trained on raw values).
-    precision : str
-        Keras precision policy the model was trained under.
-    created : str
-        ISO 8601 time (UTC) the model was saved.
-    training : dict
-        Free information about the training run.
-    format : str
-        Sidecar format tag, ``"seeice-model/1"``.
-    inferred : bool
-        True when the metadata were guessed from a model without a sidecar (not saved).
-    """
-
-    base: str
-    tile_size: int
-    bands: int
-    n_classes: int
-    class_names: list[str] | None = None
-    scheme: dict | None = None
-    norm_factor: float = SENTINEL2_NORM_FACTOR
-    precision: str = "float32"
-    created: str = ""
-    training: dict = field(default_factory=dict)
-    format: str = FORMAT
-    inferred: bool = field(default=False, repr=False, compare=False)
-
-    def __post_init__(self):
-        for name in ("tile_size", "bands", "n_classes"):
-            setattr(self, name, positive_int(getattr(self, name), f"model metadata: {name}"))
-        if self.scheme is None:
-            scheme = default_scheme(self.n_classes)
-            if self.class_names is not None and len(self.class_names) == self.n_classes:
-                scheme = ClassScheme(name=scheme.name, names=tuple(map(str, self.class_names)),
-                                     colours=scheme.colours, ocean=scheme.ocean,
-                                     glacier=scheme.glacier, rock=scheme.rock)
-            self.scheme = scheme.to_dict()
-        elif isinstance(self.scheme, ClassScheme):
-            self.scheme = self.scheme.to_dict()
-        scheme = self.class_scheme()
-        self.scheme = scheme.to_dict()          # one canonical form (integer class keys)
-        if scheme.n_classes != self.n_classes:
-            raise ConfigError(f"model metadata: the class scheme {scheme.name!r} has "
-                              f"{scheme.n_classes} classes but the model has {self.n_classes}.")
-        if self.class_names is None:
-            self.class_names = list(scheme.names)
-        self.class_names = [str(n) for n in self.class_names]
-        if len(self.class_names) != self.n_classes:
-            raise ConfigError(f"model metadata: {len(self.class_names)} class names for "
-                              f"{self.n_classes} classes.")
-        try:
-            self.norm_factor = float(self.norm_factor)
-        except (TypeError, ValueError):
-            raise ConfigError(f"model metadata: norm_factor must be a number, got "
-                              f"{self.norm_factor!r}.") from None
-        if not self.norm_factor > 0:
-            raise ConfigError(f"model metadata: norm_factor must be positive, got {self.norm_factor}.")
-        if self.training is None:
-            self.training = {}
-        if not self.created:
-            self.created = _now()
-
-    def class_scheme(self) -> ClassScheme:
-        """The class scheme as a :class:`seeice.classes.ClassScheme`."""
-        return scheme_from_dict(self.scheme, source="model metadata")
-
-    def to_dict(self) -> dict:
-        """The sidecar's content (the keys of the agreed format, in order)."""
-        data = asdict(self)
-        return {key: data[key] for key in _SAVED_KEYS}
-
-    @classmethod
-    def from_dict(cls, data: dict, source: str = "model metadata") -> "ModelMetadata":
-        """Build from a sidecar's content.
-
-        Raises
-        ------
-        ModelError
-            Not the agreed format, a required key missing, or inconsistent values.
-        """
-        if not isinstance(data, dict):
-            raise ModelError(f"{source}: expected a JSON object.")
-        tag = data.get("format")
-        if tag != FORMAT:
-            raise ModelError(f"{source}: format {tag!r} is not {FORMAT!r}; it was not written "
-                             "by this version of SEE_ICE.")
-        missing = [k for k in ("base", "tile_size", "bands", "n_classes") if k not in data]
-        if missing:
-            raise ModelError(f"{source}: missing keys {missing}.")
-        values = {k: data[k] for k in _SAVED_KEYS if k in data}
-        try:
-            return cls(**values)
-        except ConfigError as exc:
-            raise ModelError(f"{source}: {exc}") from None
 
 
 def sidecar_path(model_path: str | os.PathLike) -> Path:
@@ -276,7 +144,7 @@ def save_model(model, out_dir: str | os.PathLike, name: str, metadata: ModelMeta
     """
     name = check_model_name(name)
     check_model_matches(model, metadata, source=name)
-    metadata.created = _now()
+    metadata.created = utc_now()
     out_dir = Path(out_dir)
     model_path = out_dir / f"{name}{MODEL_SUFFIX}"
     with atomic_path(model_path) as tmp:
@@ -455,6 +323,7 @@ def load_model(model_path: str | os.PathLike, compile: bool = False):
     log.info("loaded model %s (%s base, tiles %d px, %d bands, %d classes)", path.name,
              meta.base, meta.tile_size, meta.bands, meta.n_classes)
     return model, meta
+
 
 def base_of(model) -> str | None:
     """The base of a tile model (built here or loaded from a file), or None when unknown."""

@@ -47,7 +47,7 @@ def _name(cls: int, class_names: Sequence[str] | None) -> str:
 
 
 def report_class_counts(counts: Mapping[int, int], stage: str,
-                        class_names: Sequence[str] | None = None) -> list[int]:
+                        class_names: Sequence[str] | None = None, warn: bool = True) -> list[int]:
     """Log the per-class tile counts of a stage; warn by name about weak classes.
 
     Parameters
@@ -58,6 +58,9 @@ def report_class_counts(counts: Mapping[int, int], stage: str,
         What was counted, for the log (``"tiles written"``, ``"tensor"``).
     class_names : sequence of str, optional
         Names of classes 1..N.
+    warn : bool
+        Warn about weak classes (False for counts that do not train, such as a validation
+        split: they are logged only).
 
     Returns
     -------
@@ -67,7 +70,7 @@ def report_class_counts(counts: Mapping[int, int], stage: str,
     table = ", ".join(f"{_name(c, class_names)}: {n}" for c, n in sorted(counts.items()))
     log.info("%s per class: %s", stage, table)
     weak = weak_classes(counts)
-    if weak:
+    if weak and warn:
         largest = max(counts.values())
         listed = "; ".join(f"{_name(c, class_names)} has {counts[c]}" for c in weak)
         log.warning("%s: weak classes (fewer than %d tiles or under %.0f %% of the largest, %d): "

@@ -1,4 +1,5 @@
-"""Training history: the target-accuracy stop, the history table and its two-panel figure."""
+"""Training history: per-class scores of every epoch, the stop rules, the best epoch, the history
+table and its two-panel figure."""
 
 from __future__ import annotations
 
@@ -55,7 +56,8 @@ def history_frame(history: dict) -> pd.DataFrame:
 
 
 def plot_history(frame: pd.DataFrame, path: str | os.PathLike, title: str = "") -> Path:
-    """Save a two-panel figure: training and validation loss, training and validation accuracy."""
+    """Save a two-panel figure: training and validation loss; training and validation accuracy
+    (with the validation macro F1 where the history has it)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -68,6 +70,9 @@ def plot_history(frame: pd.DataFrame, path: str | os.PathLike, title: str = "") 
             ax.plot(epochs, frame[key], "o-", label=f"Training {label.lower()}", markersize=4)
         if f"val_{key}" in frame:
             ax.plot(epochs, frame[f"val_{key}"], "s-", label=f"Validation {label.lower()}",
+                    markersize=4)
+        if key == "accuracy" and "val_macro_f1" in frame:
+            ax.plot(epochs, frame["val_macro_f1"], "^-", label="Validation macro F1",
                     markersize=4)
         ax.set_xlabel("Epoch")
         ax.set_ylabel(label)
@@ -118,14 +123,56 @@ def class_scores(truth: np.ndarray, predicted: np.ndarray) -> dict:
             "min_recall": float(min(recall.values())), "recall": recall}
 
 
-class BestEpoch(keras.callbacks.Callback):
-    """Score every epoch per class on the validation tiles; keep and restore the best epoch.
+def recall_column(cls: int) -> str:
+    """History column of the validation recall of class ``cls``: ``val_recall_<cls>``."""
+    return f"val_recall_{int(cls)}"
 
-    At each epoch's end the validation tiles are predicted and ``val_macro_f1`` and
-    ``val_min_recall`` added to the logs (so to the history). The epoch with the highest
-    ``select`` metric is remembered with its weights, restored when training ends. Training
-    stops at the first epoch whose metric reaches ``target``, or after ``patience`` epochs
-    without improvement.
+
+class ClassScores(keras.callbacks.Callback):
+    """Score every epoch per class on the validation tiles and add the scores to the logs.
+
+    At each epoch's end the validation tiles are predicted and ``val_macro_f1``,
+    ``val_min_recall`` and ``val_recall_<k>`` (one per class with validation tiles) are added
+    to the logs, so to the history. Nothing else changes: training goes on as it would.
+
+    Parameters
+    ----------
+    validation : TileDataset
+        Unshuffled validation batches (its ``truth()`` gives the labels in serving order,
+        shape (n,)).
+
+    Attributes
+    ----------
+    last_scores : dict or None
+        :func:`class_scores` of the latest epoch.
+    """
+
+    def __init__(self, validation):
+        super().__init__()
+        self.validation = validation
+        self.last_scores: dict | None = None
+
+    def score_epoch(self, logs: dict) -> dict:
+        """Predict the validation tiles, add their scores to ``logs`` and return them."""
+        probabilities = self.model.predict(self.validation, verbose=0)
+        scores = class_scores(self.validation.truth(), np.argmax(probabilities, axis=1))
+        logs["val_macro_f1"] = scores["macro_f1"]
+        logs["val_min_recall"] = scores["min_recall"]
+        for cls, recall in scores["recall"].items():
+            logs[recall_column(cls)] = recall
+        self.last_scores = scores
+        return scores
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.score_epoch(logs if logs is not None else {})
+
+
+class BestEpoch(ClassScores):
+    """Score every epoch per class (as :class:`ClassScores`); keep and restore the best epoch.
+
+    The epoch with the highest ``select`` metric is remembered with its weights, restored when
+    training ends. Training stops at the first epoch whose metric reaches ``target``, or after
+    ``patience`` epochs without improvement.
 
     Parameters
     ----------
@@ -145,8 +192,10 @@ class BestEpoch(keras.callbacks.Callback):
     """
 
     def __init__(self, validation, select: str, target: float, patience: int):
-        super().__init__()
-        self.validation = validation
+        super().__init__(validation)
+        if select not in ("macro_f1", "min_recall"):
+            raise ValueError(f"BestEpoch selects on macro_f1 or min_recall, not {select!r} "
+                             "(accuracy is the published rule: use TargetAccuracyStop).")
         self.select = select
         self.target = float(target)
         self.patience = int(patience)
@@ -157,11 +206,7 @@ class BestEpoch(keras.callbacks.Callback):
         self._wait = 0
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = logs if logs is not None else {}
-        probabilities = self.model.predict(self.validation, verbose=0)
-        scores = class_scores(self.validation.truth(), np.argmax(probabilities, axis=1))
-        logs["val_macro_f1"] = scores["macro_f1"]
-        logs["val_min_recall"] = scores["min_recall"]
+        scores = self.score_epoch(logs if logs is not None else {})
         value = scores[self.select]
         if value > self.best_value:
             self.best_value, self.best_epoch = value, epoch + 1
@@ -184,3 +229,37 @@ class BestEpoch(keras.callbacks.Callback):
             self.model.set_weights(self._best_weights)
             log.info("restored the weights of epoch %d (validation %s %.4f).", self.best_epoch,
                      self.select, self.best_value)
+
+
+def selection_callbacks(validation, select: str, target: float | None,
+                        patience: int) -> tuple[list, keras.callbacks.Callback | None]:
+    """The callbacks that score, stop and choose the epoch of a phase-one training run.
+
+    Parameters
+    ----------
+    validation : TileDataset
+        Unshuffled validation batches.
+    select : {"macro_f1", "min_recall", "accuracy"}
+        ``accuracy``: stop at the first epoch whose validation accuracy reaches ``target`` and
+        keep the last epoch (published). Otherwise: :class:`BestEpoch` on that metric.
+    target : float or None
+        None (tuning runs): no stop and no restore, only the per-class scores.
+    patience : int
+        Epochs without improvement before :class:`BestEpoch` stops.
+
+    Returns
+    -------
+    callbacks : list
+        Every epoch is scored per class in all cases (history columns ``val_macro_f1``,
+        ``val_min_recall``, ``val_recall_<k>``).
+    stopper : TargetAccuracyStop or BestEpoch or None
+        The callback whose ``stopped_epoch`` says whether the target was reached.
+    """
+    check_selection(select)
+    if target is None:
+        return [ClassScores(validation)], None
+    if select == "accuracy":
+        stopper = TargetAccuracyStop(target)
+        return [ClassScores(validation), stopper], stopper
+    stopper = BestEpoch(validation, select, target, patience)
+    return [stopper], stopper

@@ -248,7 +248,12 @@ def split_by_groups(labels: np.ndarray, groups: np.ndarray, seed: int = 0,
     Parameters
     ----------
     labels, groups : numpy.ndarray
-        Shape (n,): class and source window of each tile.
+        Shape (n,): class and source window of each tile (a window's class is that of its
+        first tile).
+    seed : int
+        Seeds the choice of validation windows.
+    validation_fraction : float
+        Share of each class's windows that validate (0.2).
 
     Returns
     -------
@@ -275,7 +280,11 @@ def split_by_groups(labels: np.ndarray, groups: np.ndarray, seed: int = 0,
         n_val = min(max(1, int(round(validation_fraction * members.size))), members.size - 1)
         validation_groups.append(rng.choice(members, size=n_val, replace=False))
     if not validation_groups:
-        validation_groups.append(rng.choice(unique_groups, size=1))
+        chosen = rng.choice(unique_groups, size=1)
+        log.warning("every class comes from a single source window: window %d (class %d) "
+                    "validates, so the model never trains on that class. Prepare tiles from "
+                    "more images.", int(chosen[0]), int(group_class[unique_groups == chosen[0]][0]))
+        validation_groups.append(chosen)
     is_val = np.isin(groups, np.concatenate(validation_groups))
     return np.flatnonzero(~is_val), np.flatnonzero(is_val)
 
@@ -380,17 +389,33 @@ class TileDataset(keras.utils.PyDataset):
 
 
 def split_for_training(data: TileData, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
-    """Training and validation indices, and how they were split (``source_window`` where the
-    tensor has groups, else ``random`` with a warning that validation will read high)."""
+    """Training and validation indices, and how they were split.
+
+    Parameters
+    ----------
+    data : TileData
+        With ``groups`` (shape (n,)) the split is :func:`split_by_groups`; without, it is
+        :func:`split_indices` with a warning that validation will read high.
+    seed : int
+
+    Returns
+    -------
+    train, validation : numpy.ndarray
+        Sorted int64 tile indices.
+    split : {"source_window", "random"}
+    """
     if data.groups is not None:
         train_idx, val_idx = split_by_groups(data.labels, data.groups, seed)
         log.info("validation split by source window: %d windows for training, %d for "
                  "validation (copies of one window never on both sides)",
                  np.unique(data.groups[train_idx]).size, np.unique(data.groups[val_idx]).size)
         return train_idx, val_idx, "source_window"
+    expected = group_path_for(data.tensor_path)
     log.warning("%s has no group file (%s): tiles are split at random, so rotated copies of "
                 "one window fall on both sides and the validation scores will read high. "
-                "Compile the tensor again with this version to split by source window.",
-                data.tensor_path.name, "NAME_G_MODE.npy")
+                "Compile the tensor again with CompileTensor to split by source window.",
+                data.tensor_path.name,
+                expected.name if expected is not None else "tensors named <name>_T_<mode>.npy "
+                "have <name>_G_<mode>.npy beside them")
     train_idx, val_idx = split_indices(data.n, seed)
     return train_idx, val_idx, "random"

@@ -1,9 +1,16 @@
 """Phase-one training of the tile CNN and its fine-tuning (DESIGN section 4).
 
-:func:`train_tile_cnn` builds a tile CNN, trains it on a compiled tensor until the validation
-accuracy reaches the target (or for a fixed number of epochs in tuning mode), writes the
-classification report of the validation split and saves the model with its metadata.
-:func:`fine_tune` continues training a saved model on new data ("joint" training).
+:func:`train_tile_cnn` builds a tile CNN and trains it on a compiled tensor (or for a fixed
+number of epochs in tuning mode), writes the classification report of the validation split and
+saves the model with its metadata. :func:`fine_tune` continues training a saved model on new
+data ("joint" training).
+
+Both follow DESIGN section 9 by default: validation tiles come from other source windows than
+the training tiles (where the tensor has a group file), the loss is weighted by inverse class
+frequency (or batches are class-balanced), every epoch is scored per class, and the epoch with
+the best macro F1 (or lowest recall) is kept. Classes whose validation recall stays under 0.6
+are named in a warning and recorded in the model's metadata. ``class_balance="none"`` and
+``select="accuracy"`` give the published training.
 """
 
 from __future__ import annotations
@@ -17,13 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import keras
-import numpy as np
 import pandas as pd
 
 from seeice.checks import positive_int, positive_number
 from seeice.classes import ClassScheme, load_scheme, scheme_from_dict
 from seeice.config.inputs import save_run_config
-from seeice.config.runner import keras_verbosity
 from seeice.defaults import (
     BANDS,
     BATCH_SIZE,
@@ -41,25 +46,13 @@ from seeice.defaults import (
     TUNING_EPOCHS,
 )
 from seeice.errors import ConfigError, DataError, ModelError
-from seeice.io.atomic import write_csv
-from seeice.io.model_store import (
-    ModelMetadata,
-    check_model_name,
-    default_scheme,
-    load_model,
-    save_model,
-)
-from seeice.metrics.reports import classification_report_frame, format_report
+from seeice.io.model_metadata import ModelMetadata, default_scheme
+from seeice.io.model_store import check_model_name, load_model, save_model
 from seeice.phase1 import precision as _precision
-from seeice.phase1.balance import check_class_balance, inverse_frequency_weights
-from seeice.phase1.class_counts import report_class_counts, report_weak_classes
+from seeice.phase1.balance import check_class_balance
+from seeice.phase1.fit import fit_and_report, outcome, weak_record
 from seeice.phase1.history import (
-    BestEpoch,
-    TargetAccuracyStop,
     check_selection,
-    class_scores,
-    history_frame,
-    plot_history,
 )
 from seeice.phase1.models import (
     build_tile_model,
@@ -68,15 +61,10 @@ from seeice.phase1.models import (
     default_learning_rate,
 )
 from seeice.phase1.tile_data import (
-    TileData,
-    TileDataset,
     load_tile_data,
-    split_for_training,
 )
 
 log = logging.getLogger(__name__)
-
-
 
 
 @dataclass
@@ -90,13 +78,14 @@ class TrainingResult:
     metadata : ModelMetadata
         Metadata of the model (saved beside it unless tuning).
     history : pandas.DataFrame
-        Per-epoch ``epoch, loss, accuracy, val_loss, val_accuracy``.
+        Per-epoch ``epoch, loss, accuracy, val_loss, val_accuracy, val_macro_f1,
+        val_min_recall`` and ``val_recall_<k>`` for every class with validation tiles.
     report : pandas.DataFrame
-        Classification report on the validation tiles.
+        Classification report on the validation tiles (of the kept epoch).
     epochs_run : int
     target_reached : bool
     val_accuracy : float
-        Validation accuracy after the last epoch.
+        Validation accuracy of the kept epoch (the last one unless the best was restored).
     precision : str
         Precision policy trained under.
     history_path, report_path, figure_path, run_path : pathlib.Path
@@ -117,6 +106,8 @@ class TrainingResult:
     figure_path: Path | None
     run_path: Path
     seconds: float
+    best_epoch: int | None = None
+    """1-based epoch whose weights were kept (None: the last, as published)."""
 
 
 def _resolve_scheme(scheme, n_classes: int, sidecar: dict) -> ClassScheme:
@@ -132,87 +123,6 @@ def _resolve_scheme(scheme, n_classes: int, sidecar: dict) -> ClassScheme:
                           f"{n_classes} were asked for (--classes {n_classes}). Give a scheme "
                           f"of {n_classes} classes or --classes {resolved.n_classes}.")
     return resolved
-
-
-def _fit_and_report(model, data: TileData, *, out_dir: Path, name: str, class_names,
-                    batch_size: int, epochs: int, target_accuracy: float | None, seed: int,
-                    tuning: bool, class_balance: str = CLASS_BALANCE, select: str = SELECT,
-                    patience: int = PHASE_ONE_PATIENCE) -> dict:
-    """Split, fit with streaming batches, then report on the validation split."""
-    n_classes = len(class_names)
-    train_idx, val_idx, split = split_for_training(data, seed)
-    names = {k + 1: n for k, n in enumerate(class_names)}
-    for part, idx in (("training split", train_idx), ("validation split", val_idx)):
-        counts = np.bincount(data.labels[idx], minlength=n_classes + 1)[1:]
-        report_class_counts({k + 1: int(c) for k, c in enumerate(counts)},
-                            f"{part} tiles", list(names.values()))
-    weights = None
-    if class_balance == "weights":
-        weights = inverse_frequency_weights(data.labels[train_idx], n_classes + 1)
-        log.info("loss weights by inverse class frequency: %s", ", ".join(
-            f"{names[k]} {weights[k]:.2f}" for k in range(1, n_classes + 1) if weights[k]))
-    train_ds = TileDataset(data.tensor, data.labels, train_idx, batch_size, n_classes + 1,
-                           shuffle=True, seed=seed, class_weights=weights,
-                           balanced=class_balance == "batches")
-    val_ds = TileDataset(data.tensor, data.labels, val_idx, batch_size, n_classes + 1)
-    callbacks = []
-    stopper = None
-    if not tuning and target_accuracy is not None:
-        if select == "accuracy":
-            stopper = TargetAccuracyStop(target_accuracy)
-        else:
-            stopper = BestEpoch(val_ds, select, target_accuracy, patience)
-        callbacks.append(stopper)
-    log.info("training on %d tiles, validating on %d (batch %d, at most %d epochs%s)",
-             len(train_idx), len(val_idx), batch_size, epochs,
-             "" if stopper is None else f", stop at validation {select} {target_accuracy}"
-             + ("" if select == "accuracy" else f" or after {patience} epochs without "
-                "improvement, keeping the best epoch"))
-    start = time.perf_counter()
-    history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks,
-                        verbose=keras_verbosity(), shuffle=False)
-    seconds = time.perf_counter() - start
-    frame = history_frame(history.history)
-    epochs_run = len(frame)
-    val_accuracy = float(frame["val_accuracy"].iloc[-1]) if "val_accuracy" in frame else float("nan")
-    reached = stopper is not None and stopper.stopped_epoch is not None
-    if stopper is not None and not reached:
-        log.warning("validation accuracy %.4f after %d epochs did not reach the target %.4f.",
-                    val_accuracy, epochs_run, target_accuracy)
-    log.info("trained %d epochs in %.1f s; validation accuracy %.4f", epochs_run, seconds,
-             val_accuracy)
-
-    probabilities = model.predict(val_ds, verbose=0)
-    predicted = np.argmax(probabilities, axis=1)
-    report = classification_report_frame(val_ds.truth(), predicted, class_names,
-                                         labels=list(range(1, n_classes + 1)))
-    log.info("%s", format_report(report, f"Classification report for {name} "
-                                         f"(validation tiles: {len(val_idx)})"))
-    scores = class_scores(val_ds.truth(), predicted)
-    weak = report_weak_classes(scores["recall"], set(np.unique(data.labels[train_idx]).tolist()),
-                               list(class_names), name)
-    history_path = write_csv(out_dir / f"{name}_history.csv", frame)
-    report_path = write_csv(out_dir / f"{name}_report.csv", report)
-    figure_path = plot_history(frame, out_dir / f"{name}_history.png", title=name)
-    best_epoch = getattr(stopper, "best_epoch", None)
-    return dict(history=frame, report=report, epochs_run=epochs_run, target_reached=reached,
-                split=split, class_balance=class_balance, select=select, best_epoch=best_epoch,
-                weak_classes=weak,
-                validation_recall={str(k): round(v, 4) for k, v in scores["recall"].items()},
-                val_macro_f1=round(scores["macro_f1"], 4),
-                val_accuracy=val_accuracy, seconds=seconds, history_path=history_path,
-                report_path=report_path, figure_path=figure_path,
-                n_train=len(train_idx), n_validation=len(val_idx))
-
-
-def _outcome(fit: dict) -> dict:
-    return {"epochs_run": fit["epochs_run"], "target_reached": fit["target_reached"],
-            "val_accuracy": round(fit["val_accuracy"], 6), "fit_seconds": round(fit["seconds"], 2),
-            "n_train": fit["n_train"], "n_validation": fit["n_validation"],
-            "validation_split": fit["split"], "class_balance": fit["class_balance"],
-            "select": fit["select"], "best_epoch": fit["best_epoch"],
-            "val_macro_f1": fit["val_macro_f1"], "validation_recall": fit["validation_recall"],
-            "weak_classes": fit["weak_classes"]}
 
 
 def train_tile_cnn(tensor_path: str | os.PathLike, labels_path: str | os.PathLike,
@@ -249,7 +159,8 @@ def train_tile_cnn(tensor_path: str | os.PathLike, labels_path: str | os.PathLik
     epochs : int
         Most epochs (120).
     target_accuracy : float
-        Stop at the end of the first epoch whose validation accuracy reaches this (0.985).
+        Stop at the end of the first epoch whose validation ``select`` metric reaches this
+        (0.985).
     tuning : bool
         Train ``tuning_epochs`` epochs without the target stop; save the history and figure
         but not the model.
@@ -279,8 +190,9 @@ def train_tile_cnn(tensor_path: str | os.PathLike, labels_path: str | os.PathLik
 
     The validation split is by source window when the tensor has a group file
     (``<name>_G_<mode>.npy``), else random with a warning. Every class whose validation
-    recall is under 0.6 is named in a warning and in the model's metadata
-    (``training["weak_classes"]``), which ``CSC.py`` repeats when it loads the model.
+    recall is under 0.6 (or without training tiles) is named in a warning, in ``run.json`` and
+    in the model's metadata (``weak_classes``, ``validation_recall``), which ``CSC.py``
+    repeats when it loads the model.
 
     Returns
     -------
@@ -325,7 +237,7 @@ def train_tile_cnn(tensor_path: str | os.PathLike, labels_path: str | os.PathLik
         compile_tile_model(model, learning_rate)
         log.info("%s tile model: %d parameters, learning rate %g%s", base, model.count_params(),
                  learning_rate, " (tuning mode)" if tuning else "")
-        fit = _fit_and_report(model, data, out_dir=out_dir, name=name,
+        fit = fit_and_report(model, data, out_dir=out_dir, name=name,
                               class_names=list(class_scheme.names), batch_size=batch_size,
                               epochs=epochs, target_accuracy=None if tuning else target_accuracy,
                               seed=seed, tuning=tuning, class_balance=class_balance,
@@ -335,12 +247,14 @@ def train_tile_cnn(tensor_path: str | os.PathLike, labels_path: str | os.PathLik
             "tensor_mode": data.sidecar.get("mode"), "n_tiles": data.n,
             "batch_size": batch_size, "max_epochs": epochs,
             "target_accuracy": None if tuning else float(target_accuracy),
-            "learning_rate": float(learning_rate), "seed": seed, **_outcome(fit),
+            "learning_rate": float(learning_rate), "seed": seed, **outcome(fit),
         }
         metadata = ModelMetadata(base=base, tile_size=data.tile_size, bands=data.bands,
                                  n_classes=n_classes, class_names=list(class_scheme.names),
                                  scheme=class_scheme.to_dict(), norm_factor=data.norm_factor,
-                                 precision=policy, training=training_info)
+                                 precision=policy, weak_classes=fit["weak_classes"],
+                                 validation_recall=fit["validation_recall"],
+                                 training=training_info)
         model_path = None
         if tuning:
             log.info("tuning mode: the model is not saved; see %s and %s",
@@ -360,15 +274,14 @@ def train_tile_cnn(tensor_path: str | os.PathLike, labels_path: str | os.PathLik
     run_path = save_run_config(out_dir, config, script=script or "seeice.phase1.training.train_tile_cnn",
                                extra={"precision_policy": policy, "precision_reason": reason,
                                       "model_path": str(model_path) if model_path else None,
-                                      "model": metadata.to_dict(),
-                                      "weak_classes": fit["weak_classes"],
+                                      "model": metadata.to_dict(), **weak_record(fit),
                                       "seconds": round(time.perf_counter() - started, 2)})
     return TrainingResult(model_path=model_path, metadata=metadata, history=fit["history"],
                           report=fit["report"], epochs_run=fit["epochs_run"],
                           target_reached=fit["target_reached"], val_accuracy=fit["val_accuracy"],
                           precision=policy, history_path=fit["history_path"],
                           report_path=fit["report_path"], figure_path=fit["figure_path"],
-                          run_path=run_path, seconds=fit["seconds"])
+                          run_path=run_path, seconds=fit["seconds"], best_epoch=fit["best_epoch"])
 
 
 def fine_tune(model_path: str | os.PathLike, tensor_path: str | os.PathLike,
@@ -398,7 +311,7 @@ def fine_tune(model_path: str | os.PathLike, tensor_path: str | os.PathLike,
     batch_size : int
         Tiles per batch (25).
     target_accuracy : float
-        Stop at the first epoch whose validation accuracy reaches this (0.995).
+        Stop at the first epoch whose validation ``select`` metric reaches this (0.995).
     epochs : int
         Most epochs (120).
     seed : int
@@ -452,7 +365,7 @@ def fine_tune(model_path: str | os.PathLike, tensor_path: str | os.PathLike,
     compile_tile_model(model, learning_rate)
     log.info("fine-tuning %s (%s base) on %d tiles, learning rate %g", Path(model_path).name,
              parent.base, data.n, learning_rate)
-    fit = _fit_and_report(model, data, out_dir=out_dir, name=name,
+    fit = fit_and_report(model, data, out_dir=out_dir, name=name,
                           class_names=parent.class_names, batch_size=batch_size, epochs=epochs,
                           target_accuracy=target_accuracy, seed=seed, tuning=False,
                           class_balance=class_balance, select=select, patience=patience)
@@ -461,10 +374,11 @@ def fine_tune(model_path: str | os.PathLike, tensor_path: str | os.PathLike,
         "tensor": str(data.tensor_path), "labels": str(data.labels_path),
         "tensor_mode": data.sidecar.get("mode"), "n_tiles": data.n, "batch_size": batch_size,
         "max_epochs": epochs, "target_accuracy": float(target_accuracy),
-        "learning_rate": float(learning_rate), "seed": seed, **_outcome(fit),
+        "learning_rate": float(learning_rate), "seed": seed, **outcome(fit),
     }
     metadata = dataclasses.replace(parent, norm_factor=norm, training=training_info, created="",
-                                   inferred=False)
+                                   weak_classes=fit["weak_classes"],
+                                   validation_recall=fit["validation_recall"], inferred=False)
     model_path_out = save_model(model, out_dir, name, metadata)
     config = run_config if run_config is not None else {
         "model_path": str(model_path), "tensor_path": str(tensor_path),
@@ -474,12 +388,11 @@ def fine_tune(model_path: str | os.PathLike, tensor_path: str | os.PathLike,
         "class_balance": class_balance, "select": select, "patience": patience}
     run_path = save_run_config(out_dir, config, script=script or "seeice.phase1.training.fine_tune",
                                extra={"model_path": str(model_path_out),
-                                      "model": metadata.to_dict(),
-                                      "weak_classes": fit["weak_classes"],
+                                      "model": metadata.to_dict(), **weak_record(fit),
                                       "seconds": round(time.perf_counter() - started, 2)})
     return TrainingResult(model_path=model_path_out, metadata=metadata, history=fit["history"],
                           report=fit["report"], epochs_run=fit["epochs_run"],
                           target_reached=fit["target_reached"], val_accuracy=fit["val_accuracy"],
                           precision=parent.precision, history_path=fit["history_path"],
                           report_path=fit["report_path"], figure_path=fit["figure_path"],
-                          run_path=run_path, seconds=fit["seconds"])
+                          run_path=run_path, seconds=fit["seconds"], best_epoch=fit["best_epoch"])

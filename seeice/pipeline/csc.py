@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 
 from seeice import defaults as D
 from seeice.classes import ClassScheme
+from seeice.config import run_record
 from seeice.config.inputs import save_run_config
 from seeice.errors import ConfigError, DataError, ModelError, SeeIceError
 from seeice.io import raster as raster_io
@@ -125,16 +126,39 @@ class CSCRun:
 
 
 def warn_weak_classes(metadata, scheme: ClassScheme, model_path) -> list[int]:
-    """Repeat the phase-one warning about weak classes recorded in the model's metadata.
+    """Repeat the phase-one warning about the weak classes recorded in the model's metadata.
 
-    Returns the weak classes (``metadata.training["weak_classes"]``; empty for models trained
-    before the record existed).
+    Parameters
+    ----------
+    metadata : seeice.io.model_store.ModelMetadata
+        ``weak_classes`` and ``validation_recall`` as TrainCNN recorded them (read from
+        ``training`` for sidecars that kept them there; None for models saved before the
+        record existed: then nothing is known and nothing is warned).
+    scheme : ClassScheme
+        Names the classes.
+    model_path : path-like
+        Named in the warning.
+
+    Returns
+    -------
+    list of int
+        The weak classes, ascending (empty when none or not recorded).
     """
-    weak = [int(k) for k in (metadata.training or {}).get("weak_classes") or []]
+    training = metadata.training or {}
+    weak = getattr(metadata, "weak_classes", None)
+    recall = getattr(metadata, "validation_recall", None)
+    if weak is None:
+        weak = training.get("weak_classes")
+        recall = training.get("validation_recall")
+    if weak is None:
+        log.info("phase-one model %s records no per-class validation recall (saved before it "
+                 "was recorded); its weak classes are unknown.", Path(model_path).name)
+        return []
+    recall = {int(k): float(v) for k, v in (recall or {}).items()}
+    weak = sorted(int(k) for k in weak)
     if weak:
-        recall = (metadata.training or {}).get("validation_recall") or {}
-        named = ", ".join(f"{k} ({scheme.names[k - 1]}"
-                          + (f", recall {float(recall[str(k)]):.2f})" if str(k) in recall else ")")
+        named = ", ".join(f"{k} ({scheme.names[k - 1]}, "
+                          + (f"recall {recall[k]:.2f})" if k in recall else "no training tiles)")
                           for k in weak if 1 <= k <= scheme.n_classes)
         log.warning("phase-one model %s is weak on %s: phase one (and so the CSC) will "
                     "mislabel these classes; check them in the figures, and retrain with more "
@@ -207,10 +231,12 @@ def run_csc(config: Mapping | CSCSettings, script: str = "CSC.py") -> CSCRun:
     out_dir.mkdir(parents=True, exist_ok=True)
     raw_config = dict(config) if not isinstance(config, CSCSettings) else {
         k: (os.fspath(v) if isinstance(v, Path) else v) for k, v in vars(settings).items()}
+    job = raw_config.pop(run_record.JOB_KEY, None)  # the sweep job that owns the folder
     save_run_config(out_dir, raw_config, script=script,
                     extra={"model": metadata.to_dict(), "scheme": scheme.to_dict(),
                            "experiment_name": settings.experiment_name,
-                           "images": [p.name for p in images]})
+                           "images": [p.name for p in images],
+                           **run_record.start_fields(job)})
     log.info("CSC of %d image(s) from %s with patch size %d -> %s", len(images),
              settings.predict_dir, settings.patch_size, out_dir)
 
@@ -224,11 +250,31 @@ def run_csc(config: Mapping | CSCSettings, script: str = "CSC.py") -> CSCRun:
         except SeeIceError as exc:
             log.warning("%s skipped: %s", image_path.name, exc)
             row = {"Image": image_path.stem, "Error": str(exc)}
+        except KeyboardInterrupt:
+            _report_interrupt(out_dir, image_path, rows)
+            raise
         row["Seconds"] = round(time.perf_counter() - started, 2)
         rows.append(row)
         summary = pd.DataFrame(rows).reindex(columns=SUMMARY_COLUMNS)
         write_csv(out_dir / "summary.csv", summary)  # after every image: a crash keeps the rest
+        # Last: the image counts as finished only once all its outputs are written.
+        run_record.add_image(out_dir, image_path.name, failed=bool(row.get("Error")))
+    run_record.mark_complete(out_dir)
     run = CSCRun(out_dir=out_dir, summary=summary)
     log.info("CSC finished: %d image(s) classified, %d failed. Summary: %s",
              len(summary) - len(run.failed), len(run.failed), out_dir / "summary.csv")
     return run
+
+
+def _report_interrupt(out_dir: Path, image_path: Path, rows: list) -> None:
+    """Mark the run interrupted and say what is complete and what is not."""
+    try:
+        run_record.mark_interrupted(out_dir, image_path.name)
+    except SeeIceError as exc:
+        log.error("%s", exc)
+    log.error("Interrupted during %s: the outputs of that image in %s may be partly written. "
+              "run.json does not list it in images_complete and marks the run 'interrupted', "
+              "so the results scripts skip it. The %d image(s) before it are finished and "
+              "recorded there. Rerun to redo the run (CSC_Batch.py redoes the job from a clean "
+              "folder).",
+              image_path.name, out_dir, len(rows))

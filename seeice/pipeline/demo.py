@@ -59,8 +59,8 @@ def ensure_model(folder: Path, train_dir: Path, settings: DemoSettings, seed: in
     if model_path.is_file() and (model_dir / f"{settings.model_name}.meta.json").is_file():
         log.info("using the cached phase-one model %s", model_path)
         return model_path
-    from seeice.phase1.preparation import prepare_tiles
     from seeice.phase1.compilation import compile_tensor
+    from seeice.phase1.preparation import prepare_tiles
     from seeice.phase1.thinning import thin_tiles
     from seeice.phase1.training import train_tile_cnn
 

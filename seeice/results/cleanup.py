@@ -10,15 +10,16 @@ from typing import Sequence
 
 import pandas as pd
 
-from seeice.errors import DataError
+from seeice.errors import ConfigError, DataError
 from seeice.io.atomic import write_csv
 from seeice.io.raster import list_images
+from seeice.results.completeness import complete_runs
 from seeice.results.runs import (
     find_runs,
+    joint_training,
     read_run_record,
     record_section,
     run_experiment,
-    run_metadata,
 )
 
 log = logging.getLogger(__name__)
@@ -50,23 +51,31 @@ def image_result_files(run_dir: str | os.PathLike, stem: str, experiment: str | 
 
 
 def clear_joint(runs_dir: str | os.PathLike, joint_images_dir: str | os.PathLike | None,
-                dry_run: bool = False) -> list[Path]:
+                dry_run: bool = False, joint_runs: Sequence[str] | None = None) -> list[Path]:
     """Remove from joint-training runs the results of the images used in joint fine-tuning.
 
     So that validation stays out of sample: a CNN fine-tuned jointly on some images must not
     be scored on them.
 
+    Which runs are joint is read from each run's run.json (the model's training record, see
+    :func:`seeice.results.runs.joint_training`), never from folder names. A published run
+    folder (no run.json) is touched only when ``joint_runs`` names it. Unfinished runs (run.json
+    not marked complete) are skipped with a warning.
+
     Parameters
     ----------
     runs_dir : path-like
-        Folder of run folders (or one run folder). Only runs whose metadata say
-        ``cnn_training == "Joint"`` are touched.
+        Folder of run folders (or one run folder).
     joint_images_dir : path-like or None
         Folder of the images used in joint fine-tuning (their stems, via
         :func:`seeice.io.raster.list_images`). None: each run's own list, the model's
         ``training.fine_tuned_on`` in run.json.
     dry_run : bool
         List what would be removed, remove nothing.
+    joint_runs : sequence of str, optional
+        Folder names of joint-training runs, for published runs (without run.json), and for
+        runs whose run.json records no model training. A named run whose run.json records a
+        single-model CNN is refused.
 
     The rows of those images are also dropped from each run's ``summary.csv`` (rows with a
     cell that names the image: its stem, file name or path).
@@ -75,6 +84,12 @@ def clear_joint(runs_dir: str | os.PathLike, joint_images_dir: str | os.PathLike
     -------
     list of pathlib.Path
         The files removed (or, in a dry run, that would be removed), sorted.
+
+    Raises
+    ------
+    ConfigError
+        ``joint_runs`` names a folder that is not a run, or a run whose run.json records a
+        single-model CNN. Nothing is removed.
     """
     stems = None
     if joint_images_dir not in (None, ""):
@@ -82,13 +97,10 @@ def clear_joint(runs_dir: str | os.PathLike, joint_images_dir: str | os.PathLike
         if not stems:
             raise DataError(f"{joint_images_dir} holds no images. Give the folder of the images "
                             "used in joint fine-tuning (SCLS_ companions are ignored).")
+    found = find_runs(runs_dir)
+    joint = _joint_runs(found, complete_runs(found, runs_dir), joint_runs or (), runs_dir)
     removed = []
-    joint_runs = 0
-    for run in find_runs(runs_dir):
-        record = read_run_record(run)
-        if run_metadata(run, record)["cnn_training"] != "Joint":
-            continue
-        joint_runs += 1
+    for run, record in joint:
         run_stems = stems
         if run_stems is None:
             listed = record_section(record_section(record, "model"), "training").get("fine_tuned_on") or []
@@ -111,11 +123,49 @@ def clear_joint(runs_dir: str | os.PathLike, joint_images_dir: str | os.PathLike
                 log.info("removed %s", f)
         removed += files
         _drop_summary_rows(run / "summary.csv", run_stems, dry_run)
-    if joint_runs == 0:
+    if not joint:
         log.warning("no joint-training run in %s; nothing to remove.", runs_dir)
     log.info("%s %d file(s) from %d joint-training run(s).",
-             "would remove" if dry_run else "removed", len(removed), joint_runs)
+             "would remove" if dry_run else "removed", len(removed), len(joint))
     return sorted(removed)
+
+
+def _joint_runs(found: Sequence[Path], complete: Sequence[Path], names: Sequence[str],
+                runs_dir) -> list[tuple[Path, dict | None]]:
+    """The joint-training runs among ``complete``, with their run.json; every refusal at once."""
+    listed = {str(n).strip().rstrip("/\\") for n in names if str(n).strip()}
+    unknown = sorted(listed - {run.name for run in found})
+    problems = []
+    if unknown:
+        problems.append(f"--joint-runs names {', '.join(unknown)}, not a run folder in "
+                        f"{runs_dir} (run folders: {', '.join(r.name for r in found)}); give "
+                        "the folder names as they are there")
+    joint, published, unrecorded = [], [], []
+    for run in complete:
+        record = read_run_record(run)
+        named = run.name in listed
+        is_joint = joint_training(record)
+        if record is None and not named:
+            published.append(run.name)
+        elif is_joint is None and not named:
+            unrecorded.append(run.name)
+        elif is_joint is False and named:
+            problems.append(f"--joint-runs names {run.name}, but its run.json records a "
+                            "single-model CNN (a model training record without 'joint' or "
+                            f"'fine_tuned_from'); remove {run.name} from --joint-runs")
+        elif is_joint or named:
+            joint.append((run, record))
+    if problems:
+        raise ConfigError("nothing was removed: " + "; ".join(problems) + ".")
+    if published:
+        log.info("left alone %d published run(s) without run.json: %s. ClearJoint acts on a "
+                 "published run only when --joint-runs names it.", len(published),
+                 ", ".join(published))
+    if unrecorded:
+        log.info("left alone %d run(s) whose run.json records no training of the model: %s. "
+                 "Name them in --joint-runs if their CNN was trained jointly.",
+                 len(unrecorded), ", ".join(unrecorded))
+    return joint
 
 
 def _drop_summary_rows(path: Path, stems: Sequence[str], dry_run: bool) -> int:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from seeice.errors import DataError, InputFileError, RasterError
 from seeice.io.raster import read_image, read_labels
+from seeice.results.completeness import complete_runs, keep_complete_images
 from seeice.results.runs import (
     CLASSIFIED_PATTERNS,
     find_runs,
@@ -93,8 +94,8 @@ def run_margin_distances(run_dir: str | os.PathLike, vm_dir: str | os.PathLike,
     """Valley-margin distances of a run per image: ``{stem: distances (n,)}``.
 
     Each ``<stem>_classified.tif`` is compared with ``VM_<stem>.tif`` in ``vm_dir`` (see
-    :func:`margin_distances`). Images without a VM raster, and images without a predicted
-    boundary, are skipped with a warning.
+    :func:`margin_distances`). Images without a VM raster, images without a predicted
+    boundary, and images that run.json does not list as complete are skipped with a warning.
 
     Parameters
     ----------
@@ -108,7 +109,8 @@ def run_margin_distances(run_dir: str | os.PathLike, vm_dir: str | os.PathLike,
     if rock_classes is None:
         rock_classes = run_scheme(run_dir).rock or DEFAULT_ROCK_CLASSES
     out = {}
-    paths = sorted(p for pattern in CLASSIFIED_PATTERNS for p in run_dir.glob(pattern))
+    paths = keep_complete_images(run_dir, sorted(p for pattern in CLASSIFIED_PATTERNS
+                                                 for p in run_dir.glob(pattern)))
     for path in paths:
         stem = path.name[:path.name.rindex("_classified")]
         vm_path = _find_vm(vm_dir, stem)
@@ -157,7 +159,9 @@ def valley_margin_table(runs_dir: str | os.PathLike, vm_dir: str | os.PathLike,
         raise InputFileError(f"valley margin folder {vm_dir} does not exist. Give the folder of "
                              "the VM_<stem>.tif rasters.")
     rows = []
-    for run in find_runs(runs_dir, CLASSIFIED_PATTERNS, "<stem>_classified.tif rasters"):
+    runs = complete_runs(find_runs(runs_dir, CLASSIFIED_PATTERNS,
+                                   "<stem>_classified.tif rasters"), runs_dir)
+    for run in runs:
         per_image = run_margin_distances(run, vm_dir, pixel_size, rock_classes)
         if not per_image:
             continue

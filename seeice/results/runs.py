@@ -11,8 +11,9 @@ appended):
   pixel to the nearest predicted front pixel;
 * ``<stem>_classified.tif``: the class raster (front = NClasses + 1);
 * ``CSC_<exp>_<stem>.png``: the 4-part figure;
-* ``run.json``: the resolved inputs (``config``), the model metadata (``model``) and the
-  class scheme (``scheme``).
+* ``run.json``: the resolved inputs (``config``), the model metadata (``model``), the
+  class scheme (``scheme``) and the completeness record (``status``, ``images_complete``;
+  see :mod:`seeice.config.run_record` and :mod:`seeice.results.completeness`).
 
 The run's description (patch size, tile size, bands, CNN training, glacier, validation)
 comes from ``run.json``; for runs made elsewhere, from the published folder naming (see
@@ -125,6 +126,22 @@ def read_run_record(run_dir: str | os.PathLike) -> dict | None:
 def record_section(record: dict | None, key: str) -> dict:
     value = (record or {}).get(key)
     return value if isinstance(value, dict) else {}
+
+
+def joint_training(record: dict | None) -> bool | None:
+    """Whether a run's phase-one CNN was trained jointly, from its run.json alone.
+
+    Read from the model's training record (``model.training`` in run.json): True for
+    ``joint: true`` or a fine-tuning (``fine_tuned_from`` or ``fine_tuned_on``); False for
+    ``joint: false`` or a training record with neither; None when there is no training record
+    (or no run.json). Folder names are never read.
+    """
+    training = record_section(record_section(record, "model"), "training")
+    if "joint" in training:
+        return bool(training["joint"])
+    if training.get("fine_tuned_from") or training.get("fine_tuned_on"):
+        return True
+    return False if training else None
 
 
 def _first(mapping: dict, *keys):
@@ -293,8 +310,9 @@ def run_metadata(run_dir: str | os.PathLike, record: dict | None = None) -> dict
       ``tile_size``;
     * ``bands``: the model's ``bands`` (else config ``Ndims``): 4 gives "NIR_RGB", else "RGB";
     * ``cnn_training``: "Joint" when the model's ``training`` has ``joint: true`` or records a
-      fine-tuning (``fine_tuned_from``, ``fine_tuned_on``), "Single" for ``joint: false``,
-      else from the folder name (``joint`` in it);
+      fine-tuning (``fine_tuned_from``, ``fine_tuned_on``), "Single" for ``joint: false`` or
+      a training record without either (:func:`joint_training`), else (no training record)
+      from the folder name (``joint`` in it);
     * ``glacier``: config ``Glacier``, else a Hel/Jak/Sto token of the folder name or of
       ``PredictPath``, else the name of the ``PredictPath`` folder;
     * ``validation`` ("Seen"/"Unseen"): config ``Validation``; else, when the model's
@@ -330,12 +348,9 @@ def run_metadata(run_dir: str | os.PathLike, record: dict | None = None) -> dict
         tile = _as_int(_first(config, *_TILE_KEYS)) \
             or _as_int(model.get("tile_size"))
         bands = _bands_label(_first(model, "bands")) or _bands_label(_first(config, *_BANDS_KEYS))
-        if "joint" in training:
-            cnn_training = "Joint" if training.get("joint") else "Single"
-        elif training.get("fine_tuned_from") or training.get("fine_tuned_on"):
-            cnn_training = "Joint"
-        else:
-            cnn_training = from_name["cnn_training"]
+        joint = joint_training(record)
+        cnn_training = (from_name["cnn_training"] if joint is None
+                        else "Joint" if joint else "Single")
         predict = str(_first(config, *_PREDICT_KEYS) or "")
         glacier = _first(config, "Glacier")
         glacier = (str(glacier) if glacier is not None else None) or _glacier_token(run_dir.name) \

@@ -21,6 +21,7 @@ from seeice.metrics.distances import (
     load_distances,
     warn_catastrophic,
 )
+from seeice.results.completeness import complete_runs, keep_complete_images
 from seeice.results.runs import (
     CFDIST_PATTERN,
     METADATA_COLUMNS,
@@ -84,7 +85,8 @@ def pool_labels(run_dir: str | os.PathLike, subsample: int | None = DEFAULT_SUBS
     -------
     truth, cnn, csc : numpy.ndarray
         Shape (n,) each, uint8, no zeros; the order of the files (sorted by name) and of the
-        pixels within them, or the order of the draw.
+        pixels within them, or the order of the draw. Only images that run.json lists as
+        complete are pooled (all of them in runs without run.json).
     """
     if subsample is not None and (isinstance(subsample, bool) or int(subsample) < 0):
         raise ConfigError(f"subsample must be a pixel count >= 0 (0: all pixels), got "
@@ -92,6 +94,10 @@ def pool_labels(run_dir: str | os.PathLike, subsample: int | None = DEFAULT_SUBS
     files = sorted(Path(run_dir).glob(OVPDAT_PATTERN))
     if not files:
         raise DataError(f"{run_dir} holds no OvPdat_*.npz files.")
+    files = keep_complete_images(run_dir, files)
+    if not files:
+        raise DataError(f"{run_dir}: none of its OvPdat_*.npz files belongs to an image that "
+                        "run.json lists as complete (images_complete). Rerun the run.")
     parts = [load_ovpdat(f) for f in files]
     truth, cnn, csc = (np.concatenate([p[i] for p in parts]).astype(np.uint8) for i in range(3))
     keep = (truth != 0) & (cnn != 0) & (csc != 0)
@@ -161,7 +167,8 @@ def classification_table(runs_dir: str | os.PathLike, subsample: int | None = DE
     from tqdm.auto import tqdm
 
     rows = []
-    runs = find_runs(runs_dir, (OVPDAT_PATTERN,), "OvPdat_*.npz label files")
+    runs = complete_runs(find_runs(runs_dir, (OVPDAT_PATTERN,), "OvPdat_*.npz label files"),
+                         runs_dir)
     for run in tqdm(runs, desc="classification", unit="run", disable=None):
         record = read_run_record(run)
         meta = metadata_columns(run_metadata(run, record))
@@ -183,11 +190,12 @@ def classification_table(runs_dir: str | os.PathLike, subsample: int | None = DE
 def run_front_distances(run_dir: str | os.PathLike, warn: bool = True) -> dict[str, np.ndarray]:
     """A run's front distances per image: ``{stem: distances (m,)}``, sorted by stem.
 
-    With ``warn``, images with an error over 1000 m are logged as warnings.
+    With ``warn``, images with an error over 1000 m are logged as warnings. Only images that
+    run.json lists as complete are read (all of them in runs without run.json).
     """
     run_dir = Path(run_dir)
     out = {}
-    for path in sorted(run_dir.glob(CFDIST_PATTERN)):
+    for path in keep_complete_images(run_dir, sorted(run_dir.glob(CFDIST_PATTERN))):
         stem = path.name[:-len(CFDIST_PATTERN) + 1]
         out[stem] = load_distances(path)
         if warn:
@@ -220,8 +228,13 @@ def calving_table(runs_dir: str | os.PathLike) -> pd.DataFrame:
         with an error over 1000 m.
     """
     rows = []
-    for run in find_runs(runs_dir, (CFDIST_PATTERN,), "*_cfdistances.npy front distances"):
+    runs = complete_runs(find_runs(runs_dir, (CFDIST_PATTERN,),
+                                   "*_cfdistances.npy front distances"), runs_dir)
+    for run in runs:
         per_image = run_front_distances(run)
+        if not per_image:
+            log.warning("run %s: no complete image has front distances; skipped.", run.name)
+            continue
         pooled = np.concatenate(list(per_image.values()))
         if pooled.size == 0:
             log.warning("run %s: its front distance files are empty; skipped.", run.name)

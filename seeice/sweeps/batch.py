@@ -8,10 +8,16 @@ Other columns are kept as they are, in their order.
 
 * The whole CSV is checked before any job starts; every bad row and column is reported at
   once and nothing runs.
+* Every job writes an output folder of its own: rows that share one, and duplicate rows, are
+  refused up front. A job's existing output folder is removed only when its run.json says it
+  is that job's own unfinished run (see :mod:`seeice.sweeps.ownership`); any other is left
+  alone and the sweep refuses to start. A read-only CSV is refused before the first job.
 * ``Done`` is set to 1 and the CSV saved atomically as soon as a job finishes, so a crash
-  loses at most the job in progress; a rerun skips finished jobs and redoes unfinished ones
-  from a clean output folder.
+  loses at most the job in progress; a rerun skips finished jobs, takes a job whose folder
+  holds its own complete run as done, and redoes unfinished ones from a clean output folder.
 * A failing job records a one-line reason in an ``Error`` column; the sweep goes on.
+* Relative paths in the CSV resolve against the CSV's folder; a column named for a CSC user
+  input sets it for its row (see :mod:`seeice.sweeps.columns`).
 """
 
 from __future__ import annotations
@@ -27,15 +33,26 @@ from typing import Callable
 
 from tqdm.auto import tqdm
 
+from seeice.config.run_record import JOB_KEY
 from seeice.errors import JobsError, one_line
 from seeice.io.atomic import write_csv
+from seeice.sweeps.columns import input_columns, log_unused_columns
 from seeice.sweeps.jobs import (
     check_jobs,
     is_done,
     job_config,
+    job_key,
     job_output_folder,
     read_jobs,
     run_job,
+)
+from seeice.sweeps.ownership import (
+    DONE,
+    REFUSE,
+    REPLACE,
+    job_identity,
+    output_folder_action,
+    refuse_message,
 )
 from seeice.sweeps.ray_engine import run_on_ray
 
@@ -84,14 +101,21 @@ def run_sweep(jobs_csv: str | os.PathLike, model_folder: str | os.PathLike, star
     Raises
     ------
     JobsError
-        The CSV fails the up-front check (every problem listed); nothing ran.
+        The CSV fails the up-front check (every problem listed); nothing ran and nothing was
+        removed. Or the CSV could not be saved after a job (the sweep stops; that job's
+        outputs are kept).
     """
+    if engine not in ("local", "ray"):
+        raise JobsError(f"unknown engine {engine!r}; use 'local' or 'ray'.")
     jobs_csv = Path(jobs_csv)
     jobs = read_jobs(jobs_csv)
-    problems = check_jobs(jobs, model_folder, start)
+    problems = check_jobs(jobs, model_folder, start, jobs_csv=jobs_csv)
     if problems:
-        raise JobsError(f"{jobs_csv} has {len(problems)} problem(s); no job was run. "
-                        + "; ".join(problems) + ".")
+        raise JobsError(f"{jobs_csv} has {len(problems)} problem(s); no job was run and no "
+                        "folder was touched. " + "; ".join(problems) + ".")
+    columns = input_columns(jobs.columns)
+    log_unused_columns(columns)
+    base = Path(os.path.abspath(jobs_csv)).parent  # relative paths in the CSV start here
     if "Error" not in jobs.columns:
         jobs["Error"] = ""
     result = SweepResult()
@@ -115,26 +139,46 @@ def run_sweep(jobs_csv: str | os.PathLike, model_folder: str | os.PathLike, star
             jobs.loc[index, "Error"] = error
             result.failed[index] = error
             log.error("job %d (%s) failed: %s", index, jobs.loc[index, "ExpShortHand"], error)
-        write_csv(jobs_csv, jobs)
+        try:
+            write_csv(jobs_csv, jobs)
+        except OSError as exc:
+            state = "finished" if error is None else "failed"
+            raise JobsError(f"job {index} {state}, but {jobs_csv} could not be saved "
+                            f"({one_line(exc)}); the sweep stops here. The job's outputs are "
+                            "kept: make the CSV writable and run the sweep again (a job whose "
+                            "folder holds its complete run is then marked Done without "
+                            "rerunning).") from None
 
     configs = {}
-    for index in pending:
-        out = job_output_folder(jobs.loc[index])
-        if out.exists():
-            log.info("job %d: removing the unfinished output folder %s", index, out)
+    for index in list(pending):
+        job = jobs.loc[index]
+        identity = job_identity(jobs_csv, index, job_key(job, columns))
+        out = job_output_folder(job, base)
+        action, detail = output_folder_action(out, identity)
+        if action == REFUSE:  # changed since the check
+            raise JobsError(refuse_message(f"row {index + 2} (job {index})", out, detail) + ".")
+        if action == DONE:
+            log.info("job %d: %s holds this job's complete run (run.json); marked Done "
+                     "without rerunning.", index, out)
+            pending.remove(index)
+            record(index, "", None)
+            continue
+        if action == REPLACE:
+            log.info("job %d: removing its own unfinished run in %s (run.json status %s)",
+                     index, out, detail)
             shutil.rmtree(out)
-        configs[index] = job_config(jobs.loc[index], model_folder)
+        configs[index] = {**job_config(job, model_folder, base, columns), JOB_KEY: identity}
 
     if engine == "local":
         bar = tqdm(pending, desc="jobs", unit="job", disable=not progress)
         for position, index in enumerate(bar):
             bar.set_postfix_str(f"{jobs.loc[index, 'ExpShortHand']} k{jobs.loc[index, 'PatchSize']}")
             try:
-                note = runner(configs[index])
-                record(index, note, None)
+                note, error = runner(configs[index]), None
             except Exception as exc:  # one job's failure must not stop the sweep
                 log.debug("job %d traceback:\n%s", index, traceback.format_exc())
-                record(index, None, one_line(exc))
+                note, error = None, one_line(exc)
+            record(index, note, error)
             if cool_down > 0 and position < len(pending) - 1:
                 time.sleep(cool_down)
     elif engine == "ray":

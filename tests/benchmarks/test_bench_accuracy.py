@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_accuracy.py"
+from repo_paths import REPO
+
+BENCH = REPO / "benchmarks" / "bench_accuracy.py"
 
 
 @pytest.mark.slow

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_inference.py"
+from repo_paths import REPO
+
+BENCH = REPO / "benchmarks" / "bench_inference.py"
 FIELDS = {
     "patch", "size", "baseline_s", "whole_s", "rowblock_s", "speedup", "identical",
     "baseline_peak_mb", "whole_peak_mb", "rowblock_peak_mb", "gflops_achieved", "gflops_matmul",

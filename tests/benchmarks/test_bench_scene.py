@@ -10,16 +10,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 keras = pytest.importorskip("keras")
 
-from seeice.io.model_store import ModelMetadata, save_model  # noqa: E402
+from seeice.io.model_metadata import ModelMetadata  # noqa: E402
+from seeice.io.model_store import save_model  # noqa: E402
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_scene.py"
+from repo_paths import REPO  # noqa: E402
+
+BENCH = REPO / "benchmarks" / "bench_scene.py"
 STAGES = {"read", "phase_one_tiles", "sampling", "phase_two_training", "inference", "mode_filter", "front",
           "outputs"}
 TILE, BANDS, N_CLASSES = 32, 4, 7

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_tiling.py"
+from repo_paths import REPO
+
+BENCH = REPO / "benchmarks" / "bench_tiling.py"
 
 
 def test_bench_tiling_tiny(tmp_path):

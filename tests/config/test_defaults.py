@@ -51,6 +51,7 @@ HEADER_DEFAULTS = {
     ("Phase_1_CNN/TrainCNN.py", "Patience"): D.PHASE_ONE_PATIENCE,
     ("Phase_1_CNN/FineTuneCNN.py", "ClassBalance"): D.CLASS_BALANCE,
     ("Phase_1_CNN/FineTuneCNN.py", "Select"): D.SELECT,
+    ("Phase_1_CNN/FineTuneCNN.py", "Patience"): D.PHASE_ONE_PATIENCE,
     ("Phase_1_CNN/FineTuneCNN.py", "LearningRate"): D.FINE_TUNE_LEARNING_RATE,
     ("Phase_1_CNN/FineTuneCNN.py", "BatchSize"): D.FINE_TUNE_BATCH_SIZE,
     ("Phase_1_CNN/FineTuneCNN.py", "TargetAccuracy"): D.FINE_TUNE_TARGET_ACCURACY,
@@ -89,12 +90,3 @@ def test_library_functions_use_the_declared_defaults():
     assert inspect.signature(thin_tiles).parameters["per_class"].default == D.TILES_PER_CLASS
     # a 100 px edge with the default 50 px tiles and 25 px stride: windows at 0, 25, 50
     assert list(window_starts(100)) == [0, 25, 50]
-
-
-@pytest.mark.parametrize("script", ["Phase_1_CNN/TrainCNN.py", "Phase_1_CNN/FineTuneCNN.py"])
-def test_the_published_class_balance_can_be_chosen(script):
-    """--class-balance none is the word "none", not an empty value."""
-    from seeice.config.inputs import resolve_script
-
-    config, _ = resolve_script(ROOT / script, ["--class-balance", "none"])
-    assert config.ClassBalance == "none"

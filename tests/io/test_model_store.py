@@ -12,11 +12,11 @@ keras = pytest.importorskip("keras")
 
 from seeice.classes import GLACIER_SCHEME, load_scheme  # noqa: E402
 from seeice.errors import ConfigError, InputFileError, ModelError  # noqa: E402
-from seeice.io.model_store import (FORMAT, ModelMetadata, load_metadata, load_model,  # noqa: E402
-                                save_model, sidecar_path)
+from seeice.io.model_metadata import FORMAT, ModelMetadata  # noqa: E402
+from seeice.io.model_store import load_metadata, load_model, save_model, sidecar_path  # noqa: E402
 
 KEYS = ["format", "base", "tile_size", "bands", "n_classes", "class_names", "scheme",
-        "norm_factor", "precision", "created", "training"]
+        "norm_factor", "precision", "created", "weak_classes", "validation_recall", "training"]
 
 
 def tiny_model(tile=8, bands=4, n_classes=7, seed=0):

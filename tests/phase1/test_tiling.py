@@ -20,9 +20,8 @@ from seeice.phase1.augmentation import ROTATIONS, augment_tiles
 from seeice.phase1.preparation import prepare_tiles
 from seeice.phase1.tiling import crop_to_tiles, extract_tiles, purity_labels, window_class_counts, window_starts
 
+from repo_paths import STMARG
 from tiling_helpers import files_under, halves_labels, random_image, write_pair
-
-STMARG = Path(__file__).resolve().parents[3] / "shared" / "data" / "stmarg_train"
 
 
 def _tile(counts: dict, size: int = 10) -> np.ndarray:
@@ -345,7 +344,7 @@ def test_find_class_folders_accepts_output_or_train(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not STMARG.is_dir(), reason="St Marguerite sample data not present")
+@pytest.mark.skipif(not STMARG.is_dir(), reason=f"St Marguerite sample data not found at {STMARG}")
 def test_st_marguerite_pipeline(tmp_path):
     """Tile preparation, thinning and compilation on one real 8-bit RGB image."""
     images = tmp_path / "images"

@@ -11,13 +11,16 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from seeice.errors import ConfigError, DataError, InputFileError, ModelError  # noqa: E402
-from seeice.io.model_store import ModelMetadata, load_metadata, load_model, save_model  # noqa: E402
+from seeice.io.model_metadata import ModelMetadata  # noqa: E402
+from seeice.io.model_store import load_metadata, load_model, save_model  # noqa: E402
 from seeice.phase1.precision import choose_policy  # noqa: E402
 from seeice.metrics.reports import REPORT_COLUMNS, classification_report_frame  # noqa: E402
 from seeice.phase1.history import TargetAccuracyStop  # noqa: E402
 from seeice.phase1.tile_data import (TileDataset, infer_norm_factor, load_tile_data,  # noqa: E402
                                      split_indices, tensor_sidecar_path)
 from seeice.phase1.training import fine_tune, train_tile_cnn  # noqa: E402
+
+from repo_paths import REPO  # noqa: E402
 
 
 def make_tensor(folder: Path, n=40, tile=32, bands=4, n_classes=3, name="Tiny", mode="float16",
@@ -304,7 +307,8 @@ def test_training_writes_history_report_and_run_record(trained):
     assert list(history["epoch"]) == list(range(1, result.epochs_run + 1))
     for column in ("loss", "accuracy", "val_loss", "val_accuracy"):
         assert column in history
-    assert result.val_accuracy == pytest.approx(history["val_accuracy"].iloc[-1])
+    kept = result.best_epoch or result.epochs_run          # the best epoch is restored
+    assert result.val_accuracy == pytest.approx(history["val_accuracy"].iloc[kept - 1])
     report = pd.read_csv(out / "VGG16_tiny_report.csv")
     assert list(report.columns) == list(REPORT_COLUMNS)
     assert list(report["Class"]) == ["class 1", "class 2", "class 3", "Accuracy", "Macro_avg",
@@ -392,8 +396,6 @@ def test_fine_tuning_refuses_tiles_that_do_not_fit_the_model(tmp_path):
 # --------------------------------------------------------------------------------------------
 # Scripts: user errors give one paragraph and exit status 2, no traceback
 # --------------------------------------------------------------------------------------------
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _run_script(name, *args):

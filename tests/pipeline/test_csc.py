@@ -18,8 +18,8 @@ from seeice.pipeline.csc import CSCSettings, run_csc
 from seeice.errors import ConfigError, DataError, InputFileError, ModelError
 
 from csc_helpers import ideal_phase_one, tiny_tile_model, write_scenes
+from repo_paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 REPORT_COLUMNS = ["Class", "Precision", "Recall", "F1_score", "Support"]
 
 
@@ -216,14 +216,38 @@ def test_script_error_exits_cleanly(tmp_path):
     assert "Traceback" not in failed.stderr
 
 
-@pytest.mark.parametrize("preset", ["demo.yaml", "sentinel2_csc.yaml"])
-def test_shipped_presets_resolve_against_the_script(preset):
-    from seeice.config.inputs import resolve_script
+#: What each shipped preset changes against the header defaults of CSC.py. Keys a preset sets
+#: to the header's own value change nothing and are not listed.
+PRESET_CHANGES = {
+    "demo.yaml": {"ModelName": "demo_output/model/demo_phase1.keras",
+                  "PredictPath": "demo_output/scenes_unseen",
+                  "ScorePath": "demo_output/results/FromConfig", "Experiment": "Demo",
+                  "CNNsamples": 20000, "OutDPI": 150},
+    "sentinel2_csc.yaml": {"Kernel_size": 15},
+}
 
-    import yaml
 
-    values = yaml.safe_load((REPO / "configs" / preset).read_text())
-    config, _ = resolve_script(REPO / "CSC_Application" / "CSC.py",
-                               ["--config", str(REPO / "configs" / preset)])
-    # every key of the preset is a user input of CSC.py and arrives with the preset's value
-    assert values and all(config[key] == value for key, value in values.items())
+def test_every_shipped_preset_is_checked():
+    assert sorted(p.name for p in (REPO / "configs").glob("*.yaml")) == sorted(PRESET_CHANGES)
+
+
+@pytest.mark.parametrize("preset", sorted(PRESET_CHANGES))
+def test_shipped_presets_change_exactly_their_known_inputs(preset):
+    """A preset read through the script's header changes the known inputs and nothing else."""
+    from seeice.config.inputs import load_yaml_overrides, parse_header, resolve_script
+
+    script = REPO / "CSC_Application" / "CSC.py"
+    path = REPO / "configs" / preset
+    _, specs = parse_header(script.read_text(encoding="utf-8"), origin=script.name)
+    defaults = {spec.name: spec.default for spec in specs}
+    values = load_yaml_overrides(path, specs)
+    assert {key: value for key, value in values.items() if value != defaults[key]} == PRESET_CHANGES[preset]
+
+    config, _ = resolve_script(script, ["--config", str(path)])
+    assert dict(config) == {**defaults, **PRESET_CHANGES[preset]}
+
+    # the command line still wins over the preset
+    dpi_flag = next(spec.flag for spec in specs if spec.name == "OutDPI")
+    config, _ = resolve_script(script, ["--config", str(path), dpi_flag, "72"])
+    assert config["OutDPI"] == 72
+    assert dict(config) == {**defaults, **PRESET_CHANGES[preset], "OutDPI": 72}

@@ -5,10 +5,11 @@ figure and class raster) runs on crops of three real aerial RGB photographs (8-b
 georeferenced, float64 class rasters) with the 5-class fluvial scheme, of which only classes
 1-3 (water, dry sediment, green vegetation) occur. Two images train, the third is classified.
 
-The data set is optional: the tests are skipped when its folder is absent (set
+The data set is optional: it is looked for in ``../shared/data/stmarg_train`` beside the
+repository root, and the tests are skipped when that folder is absent (set
 ``SEEICE_STMARG_DATA`` to use another copy). They are marked slow (about a minute on two
 CPU cores, nearly all of it phase-one training in the shared fixture); run them with
-``pytest -m slow tests/test_stmarg.py``.
+``pytest -m slow tests/pipeline/test_stmarg.py``.
 
 Thresholds follow the data set's own advice: a sanity check that the workflow behaves (CSC
 not worse than the phase-one tiles it learns from), not an accuracy target. Measured with
@@ -22,7 +23,6 @@ interiors; a broken phase two trails by far more).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +30,7 @@ import pandas as pd
 import pytest
 import rasterio
 
-DATA = Path(os.environ.get("SEEICE_STMARG_DATA",
-                    Path(__file__).resolve().parents[3] / "shared" / "data" / "stmarg_train"))
+from repo_paths import STMARG as DATA
 
 # (image stem, top row, left column) of each 600 x 800 px crop. The training crops hold
 # pure tiles of all three classes between them (water, sediment: 26806; all three: 26607);

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from seeice.config.inputs import parse_header
 
-REPO = Path(__file__).resolve().parents[2]
+from repo_paths import REPO
+
 SCRIPTS = sorted(p.relative_to(REPO).as_posix() for folder in ("Phase_1_CNN", "CSC_Application", "Batch")
                  for p in (REPO / folder).glob("*.py"))
 
@@ -22,6 +22,7 @@ def test_every_script_is_covered():
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_help_lists_every_user_input(script):
     _, specs = parse_header((REPO / script).read_text(encoding="utf-8"), origin=script)
+    assert specs, f"{script} declares no user inputs"
     proc = subprocess.run([sys.executable, str(REPO / script), "--help"], capture_output=True,
                           text=True, cwd=REPO, timeout=120)
     assert proc.returncode == 0, proc.stderr

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 
 from tiling_helpers import halves_labels, random_image, write_pair
+from repo_paths import REPO
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "Phase_1_CNN"
+SCRIPTS = REPO / "Phase_1_CNN"
 
 
 def _run(script: str, *args: str) -> subprocess.CompletedProcess:

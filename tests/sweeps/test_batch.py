@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -16,8 +15,8 @@ from seeice.sweeps.jobs import check_jobs, read_jobs, run_job
 from seeice.errors import JobsError
 
 from csc_helpers import tiny_tile_model, write_scenes
+from repo_paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 COLUMNS = ["Model", "DataSource", "OutFolder", "ExpShortHand", "Dims", "PatchSize", "TileSize",
            "WholeImage", "Patience", "Done"]
 

@@ -1,0 +1,35 @@
+"""Distance statistics and the error histogram (seeice.metrics.distances), known values."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from seeice.errors import DataError
+from seeice.metrics.distances import distance_stats, error_histogram
+
+from results_helpers import FRONT_A, FRONT_B
+
+
+def test_distance_stats_known_values():
+    stats = distance_stats(np.array(FRONT_A + FRONT_B))
+    assert stats == pytest.approx({"mode": 10.0, "median": 12.0, "mean": 15.0,
+                                   "std": math.sqrt(686 / 6)})
+    # Ties between bins go to the smaller distance.
+    assert distance_stats(np.array([20.0, 20.0, 40.0, 41.0]))["mode"] == 20.0
+    with pytest.raises(DataError):
+        distance_stats(np.array([]))
+
+
+def test_error_histogram_bins_and_share():
+    d = np.array([0.0, 5.0, 10.0, 99.9, 100.0, 250.0])
+    counts, edges, share = error_histogram(d, bin_m=10)
+    assert np.array_equal(edges, np.arange(27) * 10.0)  # 0..260: the last bin holds 250
+    expected = np.zeros(26, int)
+    expected[[0, 1, 9, 10, 25]] = [2, 1, 1, 1, 1]
+    assert np.array_equal(counts, expected)
+    assert share == pytest.approx(4 / 6)
+    with pytest.raises(DataError):
+        error_histogram(np.array([-1.0]))
