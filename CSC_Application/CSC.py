@@ -25,6 +25,7 @@ CNNsamples = 500000             # --samples: training windows per class for phas
 WholeImage = 1                  # --whole-image {0,1}: 1 whole image at once, 0 row blocks (same result)
 MemoryBudgetMB = 1024           # --memory-budget: memory budget of phase-two inference in MB
 Patience = 10                   # --patience: early-stopping patience of phase two (50 suits k = 1)
+TrainingEpochs = 300            # --max-epochs: most training epochs of the phase-two classifier
 SmallestElement = 2             # --smallest-element: mode filter disk radius / 2 in px (0: off)
 GACglacier = 1                  # --gac-glacier {0,1}: paint the contoured glacier as glacier ice
 OceanRule = "sea"               # --ocean-rule {sea,published}: ocean of the front step: sea = the largest ocean object; published = the published rule (every ocean object off the frame, plus the largest)

@@ -34,6 +34,7 @@ FINE_TUNE_MAX_EPOCHS = 120
 PATCH_SIZE = 7                  #: k of the phase-two classifier (1, 3, 5, 7 or 15)
 SAMPLES_PER_CLASS = 500_000     #: training windows per class (CNNsamples)
 PATIENCE = 10                   #: early-stopping patience (50 suits k = 1)
+TRAINING_EPOCHS = 300           #: most phase-two training epochs (TrainingEpochs)
 SMALLEST_ELEMENT = 2            #: mode filter disk radius / 2, pixels (0: off)
 MEMORY_BUDGET_MB = 1024         #: working memory of row-block inference
 FIGURE_DPI = 400                #: resolution of the 4-part figures

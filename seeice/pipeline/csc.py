@@ -60,6 +60,7 @@ class CSCSettings:
     samples_per_class: int = D.SAMPLES_PER_CLASS
     whole_image: bool = True
     patience: int = D.PATIENCE
+    max_epochs: int = D.TRAINING_EPOCHS
     smallest_element: int = D.SMALLEST_ELEMENT
     gac_glacier: bool = True
     dpi: int = D.FIGURE_DPI
@@ -99,6 +100,7 @@ class CSCSettings:
             samples_per_class=int(get("CNNsamples", D.SAMPLES_PER_CLASS)),
             whole_image=bool(int(get("WholeImage", 1))),
             patience=int(get("Patience", D.PATIENCE)),
+            max_epochs=int(get("TrainingEpochs", D.TRAINING_EPOCHS)),
             smallest_element=int(get("SmallestElement", D.SMALLEST_ELEMENT)),
             gac_glacier=bool(int(get("GACglacier", 1))),
             dpi=int(get("OutDPI", D.FIGURE_DPI)),
@@ -183,6 +185,7 @@ def check_settings(settings: CSCSettings, metadata) -> ClassScheme:
                          "Leave NClasses empty to take it from the model.")
     for name, value, low in (("CNNsamples", settings.samples_per_class, 1),
                              ("Patience", settings.patience, 0),
+                             ("TrainingEpochs", settings.max_epochs, 1),
                              ("SmallestElement", settings.smallest_element, 0),
                              ("OutDPI", settings.dpi, 10),
                              ("MemoryBudgetMB", settings.memory_budget_mb, 64)):

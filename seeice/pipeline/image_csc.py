@@ -30,8 +30,8 @@ from seeice.metrics.scoring import (
 from seeice.normalise import normalise
 from seeice.phase2.filtering import mode_filter
 from seeice.phase2.inference import predict_image
-from seeice.phase2.patch_training import train_patch_model
-from seeice.phase2.sampling import sample_windows
+from seeice.phase2.patch_training import train_patch_model_on_image
+from seeice.phase2.sampling import sample_indices
 from seeice.phase2.tile_classification import classify_tiles
 from seeice.pipeline.figure import csc_figure
 
@@ -43,6 +43,7 @@ class StageTimer:
 
     def __init__(self):
         self.seconds: dict[str, float] = {}
+        self.epochs: dict[str, int] = {}
 
     @contextmanager
     def __call__(self, stage: str):
@@ -123,13 +124,15 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
         raise DataError(f"phase one labelled no tile of {image_path.name} (nodata everywhere?).")
 
     with timer("sampling"):
-        samples, targets = sample_windows(pixels, cnn_classes, k, settings.samples_per_class,
-                                          settings.seed)
+        # Window centres, not windows: each training batch is gathered from ``pixels``.
+        samples = sample_indices(cnn_classes, k, settings.samples_per_class, settings.seed)
     with timer("phase_two_training"):
-        patch_model, _ = train_patch_model(samples, targets, k, scheme.n_classes,
-                                           patience=settings.patience, seed=settings.seed,
-                                           verbose=keras_verbosity() if settings.progress else 0)
-    del samples, targets
+        patch_model, history = train_patch_model_on_image(
+            pixels, samples, scheme.n_classes, patience=settings.patience, seed=settings.seed,
+            max_epochs=settings.max_epochs,
+            verbose=keras_verbosity() if settings.progress else 0)
+    del samples
+    timer.epochs["phase_two_training"] = len(history.epoch)
     with timer("inference"):
         csc_classes = predict_image(patch_model, pixels, k, whole_image=settings.whole_image,
                                     memory_budget_mb=settings.memory_budget_mb,

@@ -25,6 +25,7 @@ HEADER_DEFAULTS = {
     ("CSC_Application/CSC.py", "CNNsamples"): D.SAMPLES_PER_CLASS,
     ("CSC_Application/CSC.py", "MemoryBudgetMB"): D.MEMORY_BUDGET_MB,
     ("CSC_Application/CSC.py", "Patience"): D.PATIENCE,
+    ("CSC_Application/CSC.py", "TrainingEpochs"): D.TRAINING_EPOCHS,
     ("CSC_Application/CSC.py", "SmallestElement"): D.SMALLEST_ELEMENT,
     ("CSC_Application/CSC.py", "OutDPI"): D.FIGURE_DPI,
     ("CSC_Application/CSC.py", "Seed"): D.SEED,
@@ -77,9 +78,10 @@ def test_csc_settings_from_an_empty_config_are_the_defaults():
     settings = CSCSettings.from_config({})
     assert str(settings.out_prefix) == D.OUTPUT_PREFIX
     assert (settings.patch_size, settings.tile_size, settings.samples_per_class, settings.bands,
-            settings.patience, settings.smallest_element, settings.dpi, settings.memory_budget_mb) \
+            settings.patience, settings.smallest_element, settings.dpi, settings.memory_budget_mb,
+            settings.max_epochs) \
         == (D.PATCH_SIZE, D.TILE_SIZE, D.SAMPLES_PER_CLASS, D.BANDS, D.PATIENCE,
-            D.SMALLEST_ELEMENT, D.FIGURE_DPI, D.MEMORY_BUDGET_MB)
+            D.SMALLEST_ELEMENT, D.FIGURE_DPI, D.MEMORY_BUDGET_MB, D.TRAINING_EPOCHS)
 
 
 def test_library_functions_use_the_declared_defaults():

@@ -141,6 +141,8 @@ def test_whole_run_errors_are_clear(tiny_setup, tmp_path):
         run_csc(_config(model, predict, tmp_path / "o", size=50))
     with pytest.raises(ModelError, match="3 bands asked.*trained on 4"):
         run_csc(_config(model, predict, tmp_path / "o", Ndims=3))
+    with pytest.raises(ConfigError, match="TrainingEpochs must be at least 1"):
+        run_csc(_config(model, predict, tmp_path / "o", TrainingEpochs=0))
     with pytest.raises(InputFileError):
         run_csc(_config(root / "model" / "absent.keras", predict, tmp_path / "o"))
     garbage = root / "model" / "garbage.keras"
@@ -200,7 +202,9 @@ def test_plain_rgb_images_with_a_scheme_without_front(tmp_path):
 def test_settings_from_header_names():
     settings = CSCSettings.from_config({"ModelName": "m.keras", "PredictPath": "p",
                                         "ScorePath": "out/Sto", "Experiment": "Sto",
-                                        "Kernel_size": 15, "WholeImage": 0})
+                                        "Kernel_size": 15, "WholeImage": 0,
+                                        "TrainingEpochs": 4})
+    assert settings.max_epochs == 4
     assert settings.out_dir == Path("out/Sto_patch15")
     assert settings.experiment_name == "Stok15"
     assert settings.whole_image is False
