@@ -21,12 +21,15 @@ process so that its peak memory (VmHWM: TensorFlow runtime, both models, the ima
 every intermediate raster) is its own; the peak of each stage is measured by resetting
 the peak counter at the stage's start (Linux; elsewhere the running peak is reported).
 
-    python benchmarks/bench_scene.py [--size 3000] [--patch 7] [--samples 20000]
+    python benchmarks/bench_scene.py [--size 3000] [--patch 7] [--samples 500000]
+                                     [--max-epochs 1] [--precision auto]
                                      [--whole-image {0,1}] [--model PATH] [--json PATH]
 
-The phase-two samples per class default to 20 000 (the demo's value) so that the benchmark
-finishes in minutes; CSC.py's default is 500 000 (``--samples 500000``), which makes the
-sampling and training stages many times longer. Timings depend on the machine and its load.
+The phase-two samples per class default to CSC.py's 500 000, and phase two trains for one
+epoch (``--max-epochs 1``): the memory of a whole run at the defaults is measured, and the
+time of phase-two training is reported per epoch (``phase_two_epoch_s``; a real run trains
+until early stopping, at most TrainingEpochs = 300 epochs). Timings depend on the machine
+and its load.
 """
 
 from __future__ import annotations
@@ -121,6 +124,7 @@ def worker(args) -> None:
         experiment="Bench", bands=metadata.bands, patch_size=args.patch, tile_size=metadata.tile_size,
         samples_per_class=args.samples, whole_image=bool(args.whole_image), patience=args.patience,
         dpi=args.dpi, seed=args.seed, memory_budget_mb=args.budget, progress=False,
+        max_epochs=args.max_epochs, **_precision_setting(args),
     )
     scheme = check_settings(settings, metadata)
     settings.out_dir.mkdir(parents=True, exist_ok=True)
@@ -131,13 +135,16 @@ def worker(args) -> None:
     row = classify_image(scene, model, metadata, scheme, settings, timer=timer)
     total_s = time.perf_counter() - t0
     peak_mb = max([before_mb, *timer.peak_mb.values()])
+    epochs = timer.epochs.get("phase_two_training", 0)
 
     def num(value):
         return None if value is None or value != value else float(value)  # NaN -> None
 
     print(json.dumps({
         "stages": timer.seconds, "stage_peak_mb": timer.peak_mb, "per_stage_peak": timer.per_stage,
-        "total_s": total_s, "peak_mb": peak_mb, "rss_before_mb": rss_before_mb,
+        "total_s": total_s, "peak_mb": peak_mb, "phase_two_epochs": epochs,
+        "phase_two_epoch_s": timer.seconds["phase_two_training"] / epochs if epochs else None,
+        "precision": getattr(settings, "precision", None), "rss_before_mb": rss_before_mb,
         "import_s": import_s, "load_model_s": load_s, "model_base": metadata.base,
         "tile_size": metadata.tile_size, "bands": metadata.bands,
         "cnn_f1": num(row.get("CNN_F1")), "csc_f1": num(row.get("CSC_F1")),
@@ -146,12 +153,20 @@ def worker(args) -> None:
     }))
 
 
+def _precision_setting(args) -> dict:
+    """The precision setting of the CSC, where the library has one."""
+    from seeice.pipeline.csc import CSCSettings
+
+    return {"precision": args.precision} if "precision" in CSCSettings.__dataclass_fields__ else {}
+
+
 def run_worker(args, scene: Path, model: Path, out_dir: Path) -> dict:
     cmd = [
         sys.executable, os.path.abspath(__file__), "--worker", "--scene", str(scene), "--model", str(model),
         "--patch", str(args.patch), "--samples", str(args.samples), "--whole-image", str(args.whole_image),
         "--budget", str(args.budget), "--patience", str(args.patience), "--dpi", str(args.dpi),
-        "--seed", str(args.seed), "--out-dir", str(out_dir),
+        "--seed", str(args.seed), "--out-dir", str(out_dir), "--max-epochs", str(args.max_epochs),
+        "--precision", args.precision,
     ]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -183,6 +198,8 @@ def print_table(rec: dict) -> None:
     f1 = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
     front = (f"median error {rec['front_median_m']:.1f} m" if rec["front_median_m"] is not None
              else ("found" if rec["front_found"] else "not found"))
+    if rec.get("phase_two_epoch_s"):
+        print(f"phase two: {rec['phase_two_epochs']} epoch(s), {rec['phase_two_epoch_s']:.1f} s per epoch")
     print(f"(not timed: model load {rec['load_model_s']:.1f} s; process before the CSC {rec['rss_before_mb']:.0f} MB)  "
           f"CNN F1 {f1(rec['cnn_f1'])}, CSC F1 {f1(rec['csc_f1'])}, front {front}")
 
@@ -193,7 +210,9 @@ def main(argv=None) -> int:
                                 epilog=__doc__.split("\n\n", 1)[1])
     p.add_argument("--size", type=int, default=3000, help="scene edge in pixels [3000]")
     p.add_argument("--patch", type=int, default=7, help="phase-two patch size k [7]")
-    p.add_argument("--samples", type=int, default=20_000, help="phase-two samples per class [20000]")
+    p.add_argument("--samples", type=int, default=500_000, help="phase-two samples per class [500000, as CSC.py]")
+    p.add_argument("--max-epochs", type=int, default=1, help="phase-two training epochs at most [1]")
+    p.add_argument("--precision", default="auto", help="precision policy of the CNNs [auto]")
     p.add_argument("--whole-image", type=int, choices=(0, 1), default=1,
                    help="1: whole-image inference, 0: row blocks within --budget [1]")
     p.add_argument("--budget", type=int, default=1024, help="row-block memory budget in MB [1024]")
@@ -234,6 +253,7 @@ def main(argv=None) -> int:
     info["load_average_after"] = machine.load_average()
     rec = {
         "size": args.size, "patch": args.patch, "samples_per_class": args.samples,
+        "max_epochs": args.max_epochs,
         "whole_image": bool(args.whole_image), "memory_budget_mb": args.budget, "patience": args.patience,
         "dpi": args.dpi, "seed": args.seed, "scene_seed": args.scene_seed, "model": str(model),
         **res, "machine": info,

@@ -48,12 +48,15 @@ def test_bench_scene_tiny(tmp_path):
                             ModelMetadata(base="custom", tile_size=TILE, bands=BANDS, n_classes=N_CLASSES))
     out = tmp_path / "scene.json"
     cmd = [sys.executable, str(BENCH), "--size", "300", "--patch", "3", "--samples", "2000", "--patience", "2",
+           "--max-epochs", "2",
            "--dpi", "50", "--model", str(model_path), "--json", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "phase_two_training" in proc.stdout and "total" in proc.stdout
     rec = json.loads(out.read_text())
     assert rec["size"] == 300 and rec["patch"] == 3 and rec["samples_per_class"] == 2000
+    assert rec["max_epochs"] == 2 and 1 <= rec["phase_two_epochs"] <= 2
+    assert 0 < rec["phase_two_epoch_s"] * rec["phase_two_epochs"] <= rec["stages"]["phase_two_training"] * 1.0001
     assert rec["whole_image"] is True and rec["tile_size"] == TILE and rec["bands"] == BANDS
     assert set(rec["stages"]) == STAGES == set(rec["stage_peak_mb"])
     assert all(s >= 0 for s in rec["stages"].values())
