@@ -32,6 +32,7 @@ OceanRule = "sea"               # --ocean-rule {sea,published}: ocean of the fro
 MinSeaContact = 0.5             # --min-sea-contact: smallest front length / glacier width at the front; shorter fronts are refused, with the reason in summary.csv (0: off)
 PixelSize = None                # --pixel-size: metres per pixel for plain (non-georeferenced) images
 OutDPI = 400                    # --dpi: resolution of the 4-part figures
+Precision = "auto"              # --precision {auto,float32,mixed_float16,mixed_bfloat16}: precision of phase-one and phase-two inference (auto: mixed_float16 on NVIDIA GPUs of compute capability 7.0+, mixed_bfloat16 on CPUs with native bfloat16, else float32)
 Seed = 0                        # --seed: seed of sampling and phase-two training
 Demo = False                    # --demo: run the built-in synthetic demo instead (no data needed)
 DemoFolder = "demo_output"      # --demo-folder: working folder of the demo

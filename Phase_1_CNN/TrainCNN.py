@@ -17,7 +17,8 @@ run.json. Every class whose validation recall is under 0.6 is named in a warning
 repeats it.
 With --tuning, trains TuningEpochs epochs without the target stop and saves the learning curves
 but not the model, to choose the number of epochs. Mixed precision is used on NVIDIA GPUs of
-compute capability 7.0 or more (--precision overrides).
+compute capability 7.0 or more (float16) and on CPUs with native bfloat16 (bfloat16; --precision
+overrides, --precision float32 forces float32).
 """
 # ==== USER INPUTS ====
 TensorPath = "Data/Tiles/Train/Tensor_T_float16.npy"  # --tensor: tile tensor (n, tile, tile, bands) from CompileTensor
@@ -33,7 +34,7 @@ TargetAccuracy = 0.985        # --target-accuracy: stop at the first epoch whose
 ModelTuning = False           # --tuning: train TuningEpochs epochs, save the learning curves, no model
 TuningEpochs = 50             # --tuning-epochs: epochs of a tuning run
 LearningRate = None           # --learning-rate: Adam learning rate; None = 1e-4 (VGG16), 1e-5 (DenseNet121, ResNet50)
-Precision = "auto"            # --precision {auto,float32,mixed_float16,mixed_bfloat16}: float precision policy
+Precision = "auto"            # --precision {auto,float32,mixed_float16,mixed_bfloat16}: float precision policy (auto: mixed_float16 on NVIDIA GPUs of compute capability 7.0+, mixed_bfloat16 on CPUs with native bfloat16, else float32)
 Scheme = None                 # --scheme: class names: glacier, fluvial or a scheme YAML; None = from the tensor, glacier for 7 classes
 ClassBalance = "weights"      # --class-balance {weights,batches,none}: loss weights by inverse class frequency, class-balanced batches, or none (published)
 Select = "macro_f1"           # --select {macro_f1,min_recall,accuracy}: metric that stops training and picks the epoch kept; accuracy without restore is published

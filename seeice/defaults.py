@@ -47,4 +47,6 @@ MIN_SEA_CONTACT = 0.5           #: smallest front length / glacier width at the 
 SUBSAMPLE_PIXELS = 10_000_000   #: pixels per run pooled for F1 (published)
 HISTOGRAM_BIN_M = 10.0          #: bin width of front-error histograms, metres
 
+PRECISION = "auto"              #: CNN precision policy: "auto" (from the hardware), "float32", ...
+
 SEED = 0                        #: seed of every random step unless given

@@ -183,11 +183,14 @@ def _head_fn(plan: _TwinPlan, upto: int):
             feats = tf.reshape(x, [-1, C])
             feats = dense(feats)
         else:
-            kernel = tf.reshape(tf.convert_to_tensor(dense.kernel), [s, s, C, units])
+            # The layer's compute dtype, as the Dense layer casts (mixed precision policies).
+            dtype = tf.as_dtype(dense.compute_dtype)
+            x = tf.cast(x, dtype)
+            kernel = tf.cast(tf.reshape(tf.convert_to_tensor(dense.kernel), [s, s, C, units]), dtype)
             y = tf.nn.convolution(x, kernel, strides=1, padding="VALID")
             feats = tf.reshape(y, [-1, units])
             if dense.use_bias:
-                feats = tf.add(feats, tf.convert_to_tensor(dense.bias))
+                feats = tf.add(feats, tf.cast(tf.convert_to_tensor(dense.bias), dtype))
             if dense.activation is not None:
                 feats = dense.activation(feats)
         for layer in plan.tail[:upto]:
@@ -267,6 +270,7 @@ def _build_labels(model, plan: _TwinPlan):
         if not fast:
             idx = _argmax_like_numpy(feats)
         else:
+            feats = tf.cast(feats, tf.float32)  # the float32 output layer casts its input so
             logits = keras.ops.matmul(feats, last.kernel)
             if last.bias is not None:
                 logits = keras.ops.add(logits, last.bias)

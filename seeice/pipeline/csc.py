@@ -61,6 +61,7 @@ class CSCSettings:
     whole_image: bool = True
     patience: int = D.PATIENCE
     max_epochs: int = D.TRAINING_EPOCHS
+    precision: str = D.PRECISION
     smallest_element: int = D.SMALLEST_ELEMENT
     gac_glacier: bool = True
     dpi: int = D.FIGURE_DPI
@@ -101,6 +102,7 @@ class CSCSettings:
             whole_image=bool(int(get("WholeImage", 1))),
             patience=int(get("Patience", D.PATIENCE)),
             max_epochs=int(get("TrainingEpochs", D.TRAINING_EPOCHS)),
+            precision=str(get("Precision", D.PRECISION)),
             smallest_element=int(get("SmallestElement", D.SMALLEST_ELEMENT)),
             gac_glacier=bool(int(get("GACglacier", 1))),
             dpi=int(get("OutDPI", D.FIGURE_DPI)),
@@ -221,8 +223,13 @@ def run_csc(config: Mapping | CSCSettings, script: str = "CSC.py") -> CSCRun:
         load_model,  # TensorFlow is imported only when needed
     )
 
+    from seeice.phase1.precision import explain_policy
+
     settings = config if isinstance(config, CSCSettings) else CSCSettings.from_config(config)
     check_patch_size(settings.patch_size)  # before the (slow) model load
+    policy, policy_reason = explain_policy(settings.precision)
+    log.info("precision policy of phase-one inference and phase-two inference: %s (%s)",
+             policy, policy_reason)
     model, metadata = load_model(settings.model_path)
     scheme = check_settings(settings, metadata)
     warn_weak_classes(metadata, scheme, settings.model_path)
@@ -239,6 +246,7 @@ def run_csc(config: Mapping | CSCSettings, script: str = "CSC.py") -> CSCRun:
                     extra={"model": metadata.to_dict(), "scheme": scheme.to_dict(),
                            "experiment_name": settings.experiment_name,
                            "images": [p.name for p in images],
+                           "precision_policy": policy, "precision_reason": policy_reason,
                            **run_record.start_fields(job)})
     log.info("CSC of %d image(s) from %s with patch size %d -> %s", len(images),
              settings.predict_dir, settings.patch_size, out_dir)

@@ -28,6 +28,7 @@ from seeice.metrics.scoring import (
     weighted_f1,
 )
 from seeice.normalise import normalise
+from seeice.phase1.precision import apply_model_policy, choose_policy
 from seeice.phase2.filtering import mode_filter
 from seeice.phase2.inference import predict_image
 from seeice.phase2.patch_training import train_patch_model_on_image
@@ -115,8 +116,11 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
             raise DataError(f"{image_path.name} holds only nodata (all bands 0).")
         pixels = normalise(image.data, metadata.norm_factor)
     paths = output_paths(out_dir, stem, settings.experiment_name, image.is_georeferenced)
+    # Inference under the run's policy, whatever the policy the model was saved with.
+    policy = choose_policy(settings.precision)
 
     with timer("phase_one_tiles"):
+        apply_model_policy(model, policy)
         cnn_classes = classify_tiles(model, pixels, settings.tile_size, valid=valid,
                                      progress=settings.progress)
     present = [c for c in range(1, scheme.n_classes + 1) if np.any(cnn_classes == c)]
@@ -134,6 +138,7 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
     del samples
     timer.epochs["phase_two_training"] = len(history.epoch)
     with timer("inference"):
+        apply_model_policy(patch_model, policy)  # trained in float32; predicts under the policy
         csc_classes = predict_image(patch_model, pixels, k, whole_image=settings.whole_image,
                                     memory_budget_mb=settings.memory_budget_mb,
                                     progress=settings.progress)

@@ -29,6 +29,8 @@ HEADER_DEFAULTS = {
     ("CSC_Application/CSC.py", "SmallestElement"): D.SMALLEST_ELEMENT,
     ("CSC_Application/CSC.py", "OutDPI"): D.FIGURE_DPI,
     ("CSC_Application/CSC.py", "Seed"): D.SEED,
+    ("CSC_Application/CSC.py", "Precision"): D.PRECISION,
+    ("Phase_1_CNN/TrainCNN.py", "Precision"): D.PRECISION,
     ("CSC_Application/CSC.py", "OceanRule"): D.OCEAN_RULE,
     ("CSC_Application/CSC.py", "MinSeaContact"): D.MIN_SEA_CONTACT,
     ("Phase_1_CNN/TilePreparation.py", "TileSize"): D.TILE_SIZE,

@@ -360,7 +360,7 @@ def test_training_records_weak_classes_and_the_split(tmp_path):
     tensor, label_path = _write_tensor(tmp_path / "data", labels, groups, tile=8)
     result = train_tile_cnn(tensor, label_path, tmp_path / "out", "m", base="compact", bands=2,
                             n_classes=3, batch_size=8, epochs=3, target_accuracy=0.99, seed=1,
-                            scheme=None)
+                            scheme=None, precision="float32")
     info = result.metadata.training
     assert info["validation_split"] == "source_window" and info["select"] == "macro_f1"
     assert info["class_balance"] == "weights"

@@ -188,6 +188,7 @@ def test_tensor_sidecar_name_and_norm_factor(tmp_path, caplog):
 
 def _train(tmp_path, tensor_path, labels_path, **kwargs):
     kwargs.setdefault("n_classes", 3)
+    kwargs.setdefault("precision", "float32")  # known answers: float32 on every machine
     return train_tile_cnn(tensor_path, labels_path, tmp_path / "out", "m", epochs=1, **kwargs)
 
 
@@ -444,7 +445,7 @@ def test_vgg16_learns_synthetic_glacier_tiles(tmp_path):
     assert files.n_tiles > 1000
     result = train_tile_cnn(files.tensor, files.labels, tmp_path / "models", "VGG16_synth",
                             base="vgg16", bands=4, n_classes=7, batch_size=50, epochs=40,
-                            target_accuracy=0.95, seed=0)
+                            target_accuracy=0.95, seed=0, precision="float32")
     assert result.target_reached, (f"validation accuracy {result.val_accuracy:.3f} after "
                                    f"{result.epochs_run} epochs")
     assert result.val_accuracy >= 0.95

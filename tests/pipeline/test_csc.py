@@ -27,7 +27,7 @@ def _config(model, predict, out, **overrides):
     config = {"ModelName": str(model), "PredictPath": str(predict), "ScorePath": str(out),
               "Experiment": "T", "Ndims": 4, "Kernel_size": 3, "size": 32, "CNNsamples": 3000,
               "WholeImage": 1, "Patience": 3, "SmallestElement": 2, "GACglacier": 1,
-              "OutDPI": 60, "Seed": 0, "Progress": False}
+              "OutDPI": 60, "Seed": 0, "Progress": False, "Precision": "float32"}
     config.update(overrides)
     return config
 
@@ -118,6 +118,7 @@ def test_run_json_and_summary_hold_the_run(scene_run):
     assert record["config"]["Kernel_size"] == 5 and record["config"]["PredictPath"] == str(predict)
     assert record["model"]["tile_size"] == 32 and record["scheme"]["name"] == "glacier"
     assert record["experiment_name"] == "Tk5"
+    assert record["precision_policy"] == "float32"  # --precision float32 forces it
     summary = pd.read_csv(run.out_dir / "summary.csv")
     assert list(summary["Image"]) == [scene.stem]
     assert {"CNN_F1", "CSC_F1", "Front_found", "Front_median_m", "Front_mean_m",
@@ -143,6 +144,8 @@ def test_whole_run_errors_are_clear(tiny_setup, tmp_path):
         run_csc(_config(model, predict, tmp_path / "o", Ndims=3))
     with pytest.raises(ConfigError, match="TrainingEpochs must be at least 1"):
         run_csc(_config(model, predict, tmp_path / "o", TrainingEpochs=0))
+    with pytest.raises(ConfigError, match="unknown precision 'half'"):
+        run_csc(_config(model, predict, tmp_path / "o", Precision="half"))
     with pytest.raises(InputFileError):
         run_csc(_config(root / "model" / "absent.keras", predict, tmp_path / "o"))
     garbage = root / "model" / "garbage.keras"

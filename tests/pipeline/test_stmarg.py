@@ -84,12 +84,13 @@ def stmarg_run(tmp_path_factory):
     tensor = tiles.tensors["Train"]
     training = train_tile_cnn(tensor.tensor, tensor.labels, root / "model", "compact_stm",
                               base="compact", bands=3, n_classes=5, scheme="fluvial",
-                              epochs=6, target_accuracy=0.95, batch_size=50, seed=0)
+                              epochs=6, target_accuracy=0.95, batch_size=50, seed=0,
+                              precision="float32")
     run = run_csc({"ModelName": str(training.model_path), "PredictPath": str(root / "predict"),
                    "ScorePath": str(root / "results" / "StM"), "Experiment": "StM",
                    "Ndims": 3, "Kernel_size": 5, "size": 50, "CNNsamples": 5000,
                    "WholeImage": 1, "Patience": 5, "SmallestElement": 2, "GACglacier": 1,
-                   "OutDPI": 40, "Seed": 0, "Progress": False})
+                   "OutDPI": 40, "Seed": 0, "Progress": False, "Precision": "float32"})
     return tiles, training, run
 
 
