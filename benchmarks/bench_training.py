@@ -9,7 +9,9 @@ kept, so that a change of the machine's load hits every policy alike. Safety: th
 model's weights, run under each policy (:func:`seeice.phase1.precision.apply_model_policy`,
 as CSC.py does after loading a model), label every demo tile; ``agreement`` is the share of
 tiles given the same class as under float32, overall and for the class (by its float32
-label) that agrees least.
+label) that agrees least. The model trained here for a few epochs is a weak classifier; the
+demo's cached phase-one model (``--model``, trained to convergence) is compared the same way
+(``saved_model_agreement``).
 
 Phase two (the patch classifier, ``--patch`` sizes): samples per second of one training
 epoch gathered from an image (float32, as CSC trains it) and pixels per second of the
@@ -34,7 +36,6 @@ machine and its load; never assert them.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -75,7 +76,7 @@ def demo_tiles(cache: Path, seed: int) -> tuple[Path, Path]:
 
 
 def load_tiles(tensor: Path, labels: Path, n_tiles: int, seed: int):
-    """Up to ``n_tiles`` tiles, the same share of every class, normalised to float32."""
+    """Up to ``n_tiles`` tiles, as float32 (a tensor holds normalised pixels, as TrainCNN reads them)."""
     from seeice.phase1.tile_data import load_tile_data
 
     n_classes = int(np.max(np.load(labels)))
@@ -84,7 +85,7 @@ def load_tiles(tensor: Path, labels: Path, n_tiles: int, seed: int):
     rng = np.random.default_rng(seed)
     take = min(n_tiles, y.size)
     pick = np.sort(rng.choice(y.size, size=take, replace=False)) if take < y.size else np.arange(y.size)
-    x = (np.asarray(data.tensor[pick], dtype=np.float32) / np.float32(data.norm_factor))
+    x = np.asarray(data.tensor[pick], dtype=np.float32)
     return x, y[pick], n_classes
 
 
@@ -172,6 +173,20 @@ class TileBench:
         return labels, self.x.shape[0] / (time.perf_counter() - started)
 
 
+def trained_model_agreement(model_path: Path, x: np.ndarray, policies: dict) -> dict:
+    """Agreement with float32 of a trained, saved phase-one model's labels, per policy."""
+    from seeice.io.model_store import load_model
+    from seeice.phase1.precision import apply_model_policy
+
+    labels = {}
+    for resolved in sorted(set(policies.values()), key=lambda p: p != "float32"):
+        model, _ = load_model(model_path)
+        apply_model_policy(model, resolved)
+        labels[resolved] = np.concatenate([np.asarray(model(x[s:s + 100], training=False)).argmax(axis=1)
+                                           for s in range(0, x.shape[0], 100)])
+    return {resolved: agreement(labels["float32"], got) for resolved, got in labels.items()}
+
+
 def bench_phase_one(args, x, y, n_classes, policies) -> list[dict]:
     import keras
 
@@ -202,10 +217,13 @@ def bench_phase_one(args, x, y, n_classes, policies) -> list[dict]:
                 model.set_weights(weights)
                 rates[(policy, jit)]["predict"].append(predict_rate)
                 rates[(policy, jit)]["train"].append(bench.train_rate(model))
-                print(f"  round {round_ + 1}: {policy:<15} jit {str(jit):<5} train "
+                print(f"  round {round_ + 1}: {policy:<15} jit {jit!s:<5} train "
                       f"{rates[(policy, jit)]['train'][-1]:7.1f}  predict {predict_rate:7.1f} tiles/s",
                       flush=True)
     med = {key: {k: statistics.median(v) for k, v in r.items()} for key, r in rates.items()}
+    saved = None
+    if args.model and Path(args.model).is_file() and not args.tensor:
+        saved = trained_model_agreement(Path(args.model), x, policies)
     reference = labels["float32"]
     records = []
     for asked, resolved in policies.items():
@@ -221,6 +239,8 @@ def bench_phase_one(args, x, y, n_classes, policies) -> list[dict]:
             "xla_wins_train": xla["train"] > plain["train"],
             "xla_wins_predict": xla["predict"] > plain["predict"],
             "agreement": agreement(reference, labels[resolved]),
+            "saved_model": str(args.model) if saved else None,
+            "saved_model_agreement": saved[resolved] if saved else None,
             "batch_size": args.batch_size, "timed_batches": args.batches, "repeat": args.repeat,
             "tiles": int(x.shape[0]), "tile_size": int(x.shape[1]), "bands": int(x.shape[3]),
             "reference_accuracy": float(np.mean(reference == y)),
@@ -235,13 +255,11 @@ def bench_phase_two(args, policies) -> list[dict]:
     import keras
 
     from seeice.datasets.synthetic import make_scene
-    from seeice.normalise import normalise
+    from seeice.normalise import SENTINEL2_NORM_FACTOR, normalise
     from seeice.phase1.precision import apply_model_policy
     from seeice.phase2.inference import predict_image
     from seeice.phase2.patch_training import train_patch_model_on_image
     from seeice.phase2.sampling import sample_indices
-
-    from seeice.normalise import SENTINEL2_NORM_FACTOR
 
     scene = make_scene(args.seed, args.scene_size)
     image = normalise(scene.image, SENTINEL2_NORM_FACTOR)
@@ -308,6 +326,9 @@ def main(argv=None) -> int:
     p.add_argument("--cache", type=Path, default=ROOT / "demo_output", help="the demo's folder [demo_output/]")
     p.add_argument("--tensor", type=Path, help="tile tensor (default: the demo's)")
     p.add_argument("--labels", type=Path, help="its labels")
+    p.add_argument("--model", type=Path, default=ROOT / "demo_output" / "model" / "demo_phase1.keras",
+                   help="a trained phase-one model whose labels of the demo tiles are compared too "
+                        "(saved_model_agreement) [the demo's, when cached]")
     p.add_argument("--json", type=Path, help="write the records to this JSON file")
     args = p.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -9,7 +9,7 @@ the image, the indices and one batch, never all windows (12.6 GB at k = 15 and t
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import keras
 import numpy as np

@@ -8,7 +8,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from repo_paths import REPO
 
 BENCH = REPO / "benchmarks" / "bench_training.py"
@@ -19,16 +18,16 @@ def test_bench_training_tiny(tmp_path):
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(1, 4), 20)
     # class c tiles are brighter with c: a compact model learns them in a few epochs
-    tiles = (rng.normal(0, 300, (60, 32, 32, 4)) + labels[:, None, None, None] * 2000).clip(0)
+    tiles = (rng.normal(0, 0.04, (60, 32, 32, 4)) + labels[:, None, None, None] * 0.25).clip(0)
     tensor, label_path = tmp_path / "t_T.npy", tmp_path / "t_L.npy"
-    np.save(tensor, tiles.astype(np.uint16))
+    np.save(tensor, tiles.astype(np.float16))  # normalised pixels, as CompileTensor writes them
     np.save(label_path, labels.astype(np.uint8))
     out = tmp_path / "training.json"
     cmd = [sys.executable, str(BENCH), "--base", "compact", "--tensor", str(tensor), "--labels",
            str(label_path), "--tiles", "60", "--epochs", "2", "--batch-size", "10", "--batches", "2",
            "--repeat", "1", "--policies", "float32", "auto", "mixed_bfloat16", "--patch", "3",
            "--samples", "300", "--scene-size", "100", "--json", str(out)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     records = json.loads(out.read_text())
     one = [r for r in records if r["stage"] == "phase_one"]

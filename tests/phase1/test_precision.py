@@ -2,10 +2,17 @@
 
 import pytest
 
-from seeice.phase1 import precision
 from seeice.errors import ConfigError
-from seeice.phase1.precision import (GpuInfo, apply_model_policy, apply_policy, choose_policy,
-                                     explain_policy, model_policies, read_cpu_flags)
+from seeice.phase1 import precision
+from seeice.phase1.precision import (
+    GpuInfo,
+    apply_model_policy,
+    apply_policy,
+    choose_policy,
+    explain_policy,
+    model_policies,
+    read_cpu_flags,
+)
 
 PLAIN_CPU = {"fpu", "sse4_2", "avx2", "avx512f"}
 BF16_CPU = PLAIN_CPU | {"avx512_bf16"}
@@ -65,7 +72,7 @@ def test_reason_names_the_gpu_and_capability():
 def test_detection_is_used_when_no_gpus_are_given(monkeypatch):
     monkeypatch.setattr(precision, "detect_gpus", lambda: [GpuInfo("NVIDIA A100", (8, 0))])
     assert choose_policy() == "mixed_float16"
-    monkeypatch.setattr(precision, "detect_gpus", lambda: [])
+    monkeypatch.setattr(precision, "detect_gpus", list)
     monkeypatch.setattr(precision, "read_cpu_flags", lambda: frozenset(PLAIN_CPU))
     assert choose_policy() == "float32"
     monkeypatch.setattr(precision, "read_cpu_flags", lambda: frozenset(BF16_CPU))

@@ -7,9 +7,9 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from seeice.phase1.precision import apply_model_policy, model_policies  # noqa: E402
-from seeice.phase2.inference import predict_image, predict_per_window  # noqa: E402
-from seeice.phase2.patch_models import build_patch_model  # noqa: E402
+from seeice.phase1.precision import apply_model_policy, model_policies
+from seeice.phase2.inference import predict_image, predict_per_window
+from seeice.phase2.patch_models import build_patch_model
 
 
 def trained_like_model(k, seed=0):

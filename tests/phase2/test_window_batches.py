@@ -7,11 +7,16 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from seeice.errors import DataError  # noqa: E402
-from seeice.phase2 import patch_training  # noqa: E402
-from seeice.phase2.patch_training import train_patch_model, train_patch_model_on_image  # noqa: E402
-from seeice.phase2.sampling import SampleIndices, gather_windows, sample_indices, sample_windows  # noqa: E402
-from seeice.phase2.window_batches import WindowBatches  # noqa: E402
+from seeice.errors import DataError
+from seeice.phase2 import patch_training
+from seeice.phase2.patch_training import train_patch_model, train_patch_model_on_image
+from seeice.phase2.sampling import (
+    SampleIndices,
+    gather_windows,
+    sample_indices,
+    sample_windows,
+)
+from seeice.phase2.window_batches import WindowBatches
 
 H, W, BANDS = 24, 20, 3
 
@@ -108,7 +113,7 @@ def test_training_from_the_image_equals_training_on_the_materialised_windows(mon
 
 
 def test_samples_outside_the_image_are_refused():
-    image, classes = scene()
+    image, _ = scene()
     bad = SampleIndices(np.array([0, 5]), np.array([5, 5]), np.array([1, 2]), 3)
     with pytest.raises(DataError, match="do not fit inside"):
         train_patch_model_on_image(image, bad, n_classes=2, verbose=0)
