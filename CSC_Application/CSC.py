@@ -29,7 +29,8 @@ SmallestElement = 2             # --smallest-element: mode filter disk radius / 
 GACglacier = 1                  # --gac-glacier {0,1}: paint the contoured glacier as glacier ice
 OceanRule = "sea"               # --ocean-rule {sea,published}: ocean of the front step: sea = the largest ocean object; published = the published rule (every ocean object off the frame, plus the largest)
 MinSeaContact = 0.5             # --min-sea-contact: smallest front length / glacier width at the front; shorter fronts are refused, with the reason in summary.csv (0: off)
-PixelSize = None                # --pixel-size: metres per pixel for plain (non-georeferenced) images
+PixelSize = None                # --pixel-size: metres per pixel of images without georeferencing (georeferenced images use their own; a PixelSize that disagrees with it is refused)
+ImageScale = None               # --image-scale: pixel value of reflectance 1 in floating-point images (1 for reflectance 0-1, 10000 for reflectance x 10 000); float images are refused without it
 OutDPI = 400                    # --dpi: resolution of the 4-part figures
 Seed = 0                        # --seed: seed of sampling and phase-two training
 Demo = False                    # --demo: run the built-in synthetic demo instead (no data needed)

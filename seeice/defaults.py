@@ -41,6 +41,10 @@ OUTPUT_PREFIX = "Results/CSC"   #: outputs go to <prefix>_patch<k>/
 EXPERIMENT = "CSC"              #: experiment name (k<k> is appended)
 OCEAN_RULE = "sea"              #: ocean for the front: "sea" (largest ocean object) or "published"
 MIN_SEA_CONTACT = 0.5           #: smallest front length / glacier width at the front (0: off)
+PIXEL_SIZE = None               #: metres per pixel of images without georeferencing (None: pixels)
+
+# ---- Images
+IMAGE_SCALE = None              #: pixel value of reflectance 1 in float images (required for them)
 
 # ---- Results
 SUBSAMPLE_PIXELS = 10_000_000   #: pixels per run pooled for F1 (published)

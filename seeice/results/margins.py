@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from seeice.errors import DataError, InputFileError, RasterError
+from seeice.io.georef import pixel_size_m
 from seeice.io.raster import read_image, read_labels
 from seeice.results.completeness import complete_runs, keep_complete_images
 from seeice.results.runs import (
@@ -118,7 +119,7 @@ def run_margin_distances(run_dir: str | os.PathLike, vm_dir: str | os.PathLike,
             log.warning("run %s: no VM_%s.tif in %s; image skipped.", run_dir.name, stem, vm_dir)
             continue
         raster = read_image(path, bands=1)
-        size = raster.pixel_size or pixel_size
+        size = pixel_size_m(raster.crs, raster.transform, raster.shape2d, path.name, pixel_size)
         if size is None:
             raise DataError(f"{path} has no georeferencing, so its pixel size is unknown. Give "
                             "the pixel size in metres (--pixel-size).")
