@@ -69,7 +69,9 @@ class Raster:
     def pixel_size(self) -> float | None:
         """Pixel size in CRS units (metres for UTM); None for plain images.
 
-        The mean of the absolute x and y resolutions, for nearly square pixels.
+        The mean of the absolute x and y resolutions, for nearly square pixels. For distances
+        use :func:`seeice.io.georef.pixel_size_m`, which refuses degrees and converts other
+        units to metres.
         """
         if not self.is_georeferenced:
             return None

@@ -177,6 +177,10 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
                 front_error = str(exc)
                 log.warning("%s: no calving front: %s", stem, exc)
 
+    # No-data stays 0 whatever the front step painted (DESIGN 7).
+    csc_classes = np.where(unclassifiable, 0, csc_classes).astype(np.uint8)
+    scored = np.where(unclassifiable, 0, scored).astype(np.uint8)
+
     row = {"Image": stem, "CNN_F1": np.nan, "CSC_F1": np.nan, "Front_found": front is not None,
            "Front_median_m": np.nan, "Front_mean_m": np.nan, "Error": "",
            "CNN_classes": " ".join(str(c) for c in present)}
