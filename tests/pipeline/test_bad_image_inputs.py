@@ -178,7 +178,10 @@ def test_tile_preparation_float_reflectance_with_a_scale_gives_dn_tiles(tmp_path
     assert data.min() >= 2490 and data.max() <= 2510 and data.std() > 1
 
 
-def test_tile_preparation_never_cuts_a_tile_touching_no_data(tmp_path, capsys):
+@pytest.mark.parametrize("tiling", [["--stride", 4, "--rare-tiles", 0],
+                                    ["--stride", 16, "--rare-tiles", 500, "--rare-stride", 4]],
+                         ids=["common-stride", "rare-class-stride"])
+def test_tile_preparation_never_cuts_a_tile_touching_no_data(tmp_path, capsys, tiling):
     folder = tmp_path / "nd"
     image = _pixels()
     image[20:30, 5:12] = 0                     # a cloud hole
@@ -187,7 +190,7 @@ def test_tile_preparation_never_cuts_a_tile_touching_no_data(tmp_path, capsys):
     write_raster(folder / "SCLS_s2.tif", _labels(), **UTM)
     code, _ = _script("Phase_1_CNN/TilePreparation.py",
                       ["--images", folder, "--out", tmp_path / "tiles", "--tile-size", 16,
-                       "--stride", 4, "--rare-tiles", 0, "--augment", "rotations"], capsys)
+                       *tiling, "--augment", "rotations"], capsys)
     assert code == 0
     names = [source_window(t.name) for t in (tmp_path / "tiles" / "Train").rglob("*.tif")]
     corners = {(row, col) for _, row, col in names}
@@ -197,6 +200,8 @@ def test_tile_preparation_never_cuts_a_tile_touching_no_data(tmp_path, capsys):
         assert np.all(window != 0), (row, col)
     # windows over the hole and the one-band zero were dropped, the others kept
     assert (16, 0) not in corners and (28, 40) not in corners and (0, 0) in corners
+    if "--rare-stride" in tiling:                  # the rare-class pass added windows too
+        assert any(row % 16 or col % 16 for row, col in corners)
 
 
 def _metadata(norm, source=None):
@@ -222,6 +227,11 @@ def test_images_against_the_model(tmp_path):
         check_pixel_kind(sixteen, _metadata(255.0), "m8.keras")
     with pytest.raises(ModelError, match="e.tif is 8-bit .* trained on 16-bit"):
         check_pixel_kind(eight, _metadata(8192.0), "m16.keras")
+    reflectance = probe_image(write_raster(tmp_path / "f.tif", np.full((8, 8, 4), 0.3, np.float32),
+                                           **UTM))
+    check_pixel_kind(reflectance, _metadata(8192.0), "m16.keras")     # converted to DN
+    with pytest.raises(ModelError, match="f.tif is floating point reflectance .* trained on 8-bit"):
+        check_pixel_kind(reflectance, _metadata(255.0), "m8.keras")
     valid = np.ones((SIZE, SIZE), bool)
     check_value_range(_pixels(), valid, sixteen, _metadata(8192.0), "m16.keras")
     with pytest.raises(DataError, match="never exceed 199"):
