@@ -32,7 +32,7 @@ PIXEL_TOLERANCE = 0.01
 
 def utm_epsg(lon: float, lat: float) -> int:
     """EPSG code of the WGS 84 UTM zone holding a point: 326zz north, 327zz south."""
-    zone = int(math.floor((lon + 180.0) / 6.0)) % 60 + 1
+    zone = math.floor((lon + 180.0) / 6.0) % 60 + 1
     return (32600 if lat >= 0 else 32700) + zone
 
 

@@ -97,7 +97,7 @@ class ImageHeader:
     dtype: np.dtype
     shape: tuple[int, int]
     crs: object | None = None
-    transform: Affine = Affine.identity()
+    transform: Affine = field(default_factory=Affine.identity)
     nodata: float | None = None
     tags: dict = field(default_factory=dict)
     descriptions: tuple = ()

@@ -18,7 +18,14 @@ import math
 import numpy as np
 
 from seeice.errors import DataError, ModelError, RasterError
-from seeice.io.images import EIGHT_BIT, FLOAT, KIND_TEXT, SIXTEEN_BIT, ImageHeader, band_names
+from seeice.io.images import (
+    EIGHT_BIT,
+    FLOAT,
+    KIND_TEXT,
+    SIXTEEN_BIT,
+    ImageHeader,
+    band_names,
+)
 
 log = logging.getLogger(__name__)
 

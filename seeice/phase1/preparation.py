@@ -26,9 +26,9 @@ from seeice.checks import positive_int
 from seeice.config.inputs import save_run_config
 from seeice.defaults import (
     AUGMENTATION,
+    IMAGE_SCALE,
     RADIOMETRIC,
     RARE_CLASS_TILES,
-    IMAGE_SCALE,
     RARE_STRIDE,
     SEED,
 )

@@ -14,7 +14,7 @@ def test_windows_touching_no_data_are_never_kept():
     valid[12, 33] = False
     rows, cols, _ = select_windows(labels, tile_size=10, stride=5)
     assert len(rows) == 49
-    rows, cols, classes = select_windows(labels, tile_size=10, stride=5, valid=valid)
+    rows, cols, _ = select_windows(labels, tile_size=10, stride=5, valid=valid)
     kept = set(zip(rows.tolist(), cols.tolist()))
     # the windows holding pixel (12, 33): rows 5 and 10, columns 25 and 30
     assert len(kept) == 45 and not kept & {(5, 25), (5, 30), (10, 25), (10, 30)}

@@ -10,8 +10,10 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
+from csc_helpers import tiny_tile_model
 from rasterio.crs import CRS
 from rasterio.transform import Affine
+from repo_paths import REPO
 
 from seeice.config.runner import run_script
 from seeice.errors import DataError, ModelError
@@ -20,9 +22,6 @@ from seeice.io.model_inputs import check_pixel_kind, check_value_range, model_pi
 from seeice.io.model_metadata import ModelMetadata
 from seeice.io.raster import read_image, write_raster
 from seeice.io.tiles import source_window
-
-from csc_helpers import tiny_tile_model
-from repo_paths import REPO
 
 UTM = {"crs": CRS.from_epsg(32624), "transform": Affine(10, 0, 500000, 0, -10, 7400000)}
 LONLAT = {"crs": CRS.from_epsg(4326), "transform": Affine(0.0002, 0, -38.2, 0, -0.0001, 66.4)}
@@ -131,7 +130,7 @@ def test_csc_fails_only_the_images_that_do_not_fit_the_model(model, tmp_path, ca
     write_raster(folder / "c_wrongscale.tif", _pixels(dtype=np.float32) / 10000, **UTM)
     code, err = _script("CSC_Application/CSC.py",
                         _csc(model, folder, tmp_path / "o" / "r", "--image-scale", 10000), capsys)
-    assert code == 1
+    assert code == 1 and "3 failed" in err
     out = tmp_path / "o" / "r_patch1"
     errors = dict(pd.read_csv(out / "summary.csv")[["Image", "Error"]].values)
     # one advice naming the image's bands and the model's; never "--bands 3" then "--bands 4"

@@ -5,14 +5,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import rasterio
+from csc_helpers import ideal_phase_one, tiny_tile_model
 from scipy import ndimage as ndi
 
 from seeice.datasets.holes import punch_nodata, write_holed_scene
 from seeice.datasets.synthetic import make_scene, write_scene
 from seeice.pipeline import image_csc
 from seeice.pipeline.csc import run_csc
-
-from csc_helpers import ideal_phase_one, tiny_tile_model
 
 SEED, SIZE = 7, 300
 F1_TOLERANCE = 0.02
@@ -70,7 +69,7 @@ def test_unit_level_front_and_scores_ignore_the_holes():
 @SLOW
 def test_the_scene_has_a_wedge_and_a_hole_on_the_front(runs):
     scene, nodata, _, _ = runs
-    labels, n = ndi.label(nodata)
+    _, n = ndi.label(nodata)
     assert n == 2                                   # the swath edge and the cloud hole
     assert 0.02 < nodata.mean() < 0.08
     assert (nodata & scene.front).any()            # the hole hides part of the front
