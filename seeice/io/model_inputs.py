@@ -88,6 +88,13 @@ def check_pixel_kind(header: ImageHeader, metadata, model_name: str) -> None:
         fix = ("Classify 8-bit images with this model, or use a model trained on 16-bit "
                "Sentinel-2 tiles for this image. Converting 16-bit data to 8-bit by hand "
                "rarely matches the model's training images.")
+    if getattr(metadata, "inferred", False):
+        # A model without metadata: its factor is an assumption, not a record. Say it loudly.
+        log.warning("%s is %s but the model %s has no metadata and is assumed to take %s "
+                    "(pixels / %g); if it was trained on images like this one, save it with "
+                    "metadata recording its normalisation, else its classes will be wrong.",
+                    header.path.name, what, model_name, KIND_TEXT[expected], metadata.norm_factor)
+        return
     raise ModelError(f"{header.path.name} is {what} but the model {model_name} was trained on "
                      f"{KIND_TEXT[expected]} (pixels / {metadata.norm_factor:g}): its values "
                      f"would reach the model on the wrong scale and be misclassified without a "

@@ -217,7 +217,7 @@ def test_the_pixel_type_a_model_was_trained_on():
     assert model_pixel_kind(_metadata(1.0, "uint16")) == "16-bit"
 
 
-def test_images_against_the_model(tmp_path):
+def test_images_against_the_model(tmp_path, caplog):
     eight = probe_image(write_raster(tmp_path / "e.tif", _pixels(dtype=np.uint8, low=1, high=9), **UTM))
     sixteen = probe_image(write_raster(tmp_path / "s.tif", _pixels(), **UTM))
     check_pixel_kind(eight, _metadata(255.0), "m8.keras")
@@ -229,6 +229,11 @@ def test_images_against_the_model(tmp_path):
     reflectance = probe_image(write_raster(tmp_path / "f.tif", np.full((8, 8, 4), 0.3, np.float32),
                                            **UTM))
     check_pixel_kind(reflectance, _metadata(8192.0), "m16.keras")     # converted to DN
+    legacy = _metadata(8192.0)
+    legacy.inferred = True                   # no metadata: the factor is assumed, so a warning
+    with caplog.at_level(logging.WARNING):
+        check_pixel_kind(eight, legacy, "old.h5")
+    assert "e.tif is 8-bit" in caplog.text and "old.h5 has no metadata" in caplog.text
     with pytest.raises(ModelError, match="f.tif is floating point reflectance .* trained on 8-bit"):
         check_pixel_kind(reflectance, _metadata(255.0), "m8.keras")
     valid = np.ones((SIZE, SIZE), bool)
