@@ -29,6 +29,7 @@ from rasterio.enums import Resampling
 from rasterio.warp import transform_bounds
 from tqdm import tqdm
 
+from seeice import defaults as D
 from seeice.errors import DataError
 from seeice.io.scene_info import TAG_BASELINE, TAG_DATETIME, TAG_PRODUCT_ID, TAG_SPACECRAFT
 from seeice.products.aoi import AreaOfInterest, check_overlap, parse_aoi
@@ -182,7 +183,7 @@ def composite_array(product: Product, grid: Grid, aoi: AreaOfInterest | None,
 
 
 def make_composites(products, out_dir: str | os.PathLike, aoi: str | None = None,
-                    aoi_crs: str | None = None, harmonise: bool = True,
+                    aoi_crs: str | None = None, harmonise: bool = D.HARMONISE_DN,
                     scl_classes=DEFAULT_SCL_MASK) -> list[CompositeResult]:
     """Write one composite per product, all on the first product's grid.
 

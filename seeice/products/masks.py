@@ -21,6 +21,7 @@ from rasterio.enums import Resampling
 from rasterio.features import rasterize
 from rasterio.warp import transform_geom
 
+from seeice import defaults as D
 from seeice.errors import ConfigError
 from seeice.products.grid import Grid, read_on_grid
 from seeice.products.safe import Product
@@ -28,7 +29,7 @@ from seeice.products.safe import Product
 log = logging.getLogger(__name__)
 
 #: SCL classes masked by default.
-DEFAULT_SCL_MASK = (0, 1, 3, 8, 9, 10)
+DEFAULT_SCL_MASK = tuple(D.SCL_MASK_CLASSES)
 SCL_SNOW_ICE = 11
 SCL_NAMES = {0: "no data", 1: "saturated or defective", 2: "dark area pixels",
              3: "cloud shadow", 4: "vegetation", 5: "not vegetated", 6: "water",
