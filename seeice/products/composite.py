@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -135,10 +135,11 @@ def _grid_for(first: Product, aoi: AreaOfInterest | None) -> Grid:
     return grid
 
 
-def check_product(product: Product, grid: Grid, aoi: AreaOfInterest | None) -> None:
-    """Refuse a product that misses the area; warn when it will be reprojected."""
+def check_product(product: Product, grid: Grid, aoi: AreaOfInterest | None,
+                  warn: bool = True) -> None:
+    """Refuse a product that misses the area; warn (``warn``) when it will be reprojected."""
     crs, _, bounds = band_extent(product.bands["B04"], product.name)
-    if crs != grid.crs:
+    if crs != grid.crs and warn:
         log.warning("%s is in %s, not the common grid's %s: its bands are reprojected "
                     "(bilinear, its SCL or cloud mask by nearest neighbour).", product.name,
                     crs.to_string(), grid.crs.to_string())
@@ -220,8 +221,10 @@ def make_composites(products, out_dir: str | os.PathLike, aoi: str | None = None
     for product in found:
         log.info("Product %s", describe(product))
     grid = _grid_for(found[0], area)
+    if area is not None and area.crs is None:   # a box without --aoi-crs: the first product's
+        area = replace(area, crs=grid.crs)
     for product in found[1:]:   # every product is checked before anything is written
-        check_product(product, grid, area)
+        check_product(product, grid, area, warn=False)
     out_dir = Path(out_dir)
     results, names = [], set()
     for product in tqdm(found, desc="composites", unit="product", disable=None):
