@@ -20,27 +20,35 @@ Radiometry: the scene's DN are on the scale before baseline 04.00; a product wit
 data). The SCL band maps the scene's classes (water 6, glacier and snow 11, rock 5) and adds a
 cloud disc (class 9) where asked.
 
+Command line (a product to try MakeComposite on, without a download)::
+
+    python -m seeice.datasets.sentinel2_product OUT_DIR --size 300 --seed 0 --cloud [--zip]
+
 Band files are lossless JPEG 2000 (GDAL's JP2OpenJPEG driver, part of rasterio's wheels);
 where that driver cannot write, GeoTIFF band files are written instead, with a warning.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import rasterio
 from rasterio.transform import Affine
 
 from seeice.datasets.render import GLACIER_CLASSES, OCEAN_CLASSES, SNOW_ON_ROCK
-from seeice.datasets.synthetic import Scene
-from seeice.errors import ConfigError
+from seeice.config.runner import format_error, setup_logging
+from seeice.datasets.synthetic import MIN_SIZE, Scene, make_scene
+from seeice.errors import ConfigError, SeeIceError
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +214,8 @@ def write_product(scene: Scene, out_dir: str | os.PathLike, level: str = "L2A",
     height, width = classes.shape
     if height % 6 or width % 6:
         raise ConfigError(f"a synthetic product needs an edge that is a multiple of 6 pixels "
-                          f"(20 m and 60 m rasters), got {height} x {width}; give size.")
+                          f"(20 m and 60 m rasters), got {height} x {width}. Use a size of "
+                          f"{6 * (min(height, width) // 6)}, for example.")
     crs = crs or scene.crs
     transform = transform or scene.transform
     jp2 = jp2_writable()
@@ -269,3 +278,50 @@ def write_product(scene: Scene, out_dir: str | os.PathLike, level: str = "L2A",
         shutil.rmtree(work, ignore_errors=True)
     log.info("wrote synthetic %s product %s", level, target)
     return target
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``python -m seeice.datasets.sentinel2_product OUT_DIR [options]``.
+
+    Returns 0 on success and 2 on a user error (message, no traceback).
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m seeice.datasets.sentinel2_product",
+        description="Write a synthetic glacier scene as a Sentinel-2 L2A or L1C product (SAFE "
+                    "folder or zip with JP2 bands, MTD XML with offsets, SCL or cloud mask).")
+    parser.add_argument("out_dir", metavar="OUT_DIR", help="output folder")
+    parser.add_argument("--size", type=int, default=300,
+                        help="edge in 10 m pixels, a multiple of 6 [300]")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the scene [0]")
+    parser.add_argument("--level", choices=["L2A", "L1C"], default="L2A", help="[L2A]")
+    parser.add_argument("--date", default="2022-08-15",
+                        help="acquisition date YYYY-MM-DD (14:32:09 UTC) [2022-08-15]")
+    parser.add_argument("--baseline", default="04.00", help="processing baseline [04.00]")
+    parser.add_argument("--offset", type=int, default=-1000,
+                        help="declared DN offset; 0 declares none (before 04.00) [-1000]")
+    parser.add_argument("--cloud", action="store_true",
+                        help="add a cloud disc (a tenth of the edge across) in the centre")
+    parser.add_argument("--zip", action="store_true", help="write the zip as downloaded")
+    parser.add_argument("--log-level", default="INFO",
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="logging level")
+    args = parser.parse_args(argv)
+    setup_logging(args.log_level)
+    try:
+        try:
+            day = dt.date.fromisoformat(args.date)
+        except ValueError:
+            raise ConfigError(f"--date {args.date!r} is not a date; give YYYY-MM-DD.") from None
+        scene = make_scene(args.seed, max(args.size, MIN_SIZE))
+        cloud = (args.size / 2, args.size / 2, args.size / 10) if args.cloud else None
+        write_product(scene, args.out_dir, level=args.level, baseline=args.baseline,
+                      offset=args.offset or None, cloud=cloud, size=args.size, as_zip=args.zip,
+                      acquired=dt.datetime(day.year, day.month, day.day, 14, 32, 9,
+                                           tzinfo=dt.timezone.utc))
+    except SeeIceError as exc:
+        log.error("%s", format_error(exc))
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

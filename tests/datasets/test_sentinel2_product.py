@@ -62,3 +62,13 @@ def test_pre_2022_product_declares_no_offset(tmp_path):
     assert product.offsets == {} and product.baseline == "02.14"
     with rasterio.open(product.bands["B03"]) as src:
         np.testing.assert_array_equal(src.read(1), scene().image[:SIZE, :SIZE, 1])
+
+
+def test_command_line(tmp_path, capsys):
+    from seeice.datasets.sentinel2_product import main
+    assert main([str(tmp_path), "--size", "60", "--cloud", "--zip", "--log-level", "ERROR"]) == 0
+    assert [p.suffix for p in tmp_path.iterdir()] == [".zip"]
+    assert main([str(tmp_path / "bad"), "--size", "100"]) == 2
+    err = capsys.readouterr().err
+    assert "multiple of 6" in err and "Traceback" not in err
+    assert not (tmp_path / "bad").exists() or not any((tmp_path / "bad").iterdir())
