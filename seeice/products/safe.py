@@ -247,8 +247,8 @@ def _product_from_files(files: _Files, source: Path, prefix: str, meta_name: str
     bands = _band_files(files, band_names, source, context)
     scl = _pick(names, _SCL, "SCL", source)
     mask = [n for n in names if PurePosixPath(n).name.upper() == "MSK_CLASSI_B00.JP2"]
-    gml = [n for n in names if PurePosixPath(n).name.upper().startswith("MSK_CLOUDS_B00")
-           and n.lower().endswith(".gml")]
+    gml = [n for n in names if "MSK_CLOUDS" in PurePosixPath(n).name.upper()
+           and "B00" in PurePosixPath(n).name.upper() and n.lower().endswith(".gml")]
     any_band = PurePosixPath(bands["B04"]).stem
     if meta:
         name = meta["product_id"] or (source.name[:-4] if source.suffix.lower() == ".zip"

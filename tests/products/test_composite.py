@@ -186,3 +186,44 @@ def test_l1c_uses_its_cloud_mask(tmp_path):
     cloud60 = (rr - 5) ** 2 + (cc - 5) ** 2 <= 4
     expected = np.repeat(np.repeat(cloud60, 6, axis=0), 6, axis=1)
     np.testing.assert_array_equal(data[0] == 0, expected)
+
+
+def test_older_l1c_gml_cloud_mask_and_no_mask_warning(tmp_path, caplog):
+    import shapely
+    from product_helpers import write_vector
+    s = scene()
+    old = dt.datetime(2019, 7, 3, 14, 0, tzinfo=dt.timezone.utc)
+    product = write_product(s, tmp_path / "in", level="L1C", size=SIZE, baseline="02.07",
+                            offset=None, acquired=old)
+    with caplog.at_level("WARNING"):
+        [plain] = make_composites([product], tmp_path / "plain")
+    assert "clouds are not masked" in caplog.text and plain.masked_share == 0
+    qi = next(product.glob("GRANULE/*")) / "QI_DATA"
+    qi.mkdir()
+    x0, y0 = s.transform.c, s.transform.f
+    write_vector(qi / "MSK_CLOUDS_B00.gml", [shapely.box(x0, y0 - 200, x0 + 300, y0)],
+                 "EPSG:32624", {"maskType": ["OPAQUE"]})
+    [masked] = make_composites([product], tmp_path / "gml")
+    data, _, tags, _ = _read(masked.path)
+    assert tags["CLOUD_MASK"] == "MSK_CLOUDS_B00.gml" and tags["RADIOMETRY"] == "DN as in the product"
+    assert (data[:, :20, :30] == 0).all() and (data[:, 20:, :] > 0).all() and (data[:, :, 30:] > 0).all()
+    assert masked.masked_share == pytest.approx(20 * 30 / SIZE ** 2)
+    np.testing.assert_array_equal(data[0, 20:], s.image[20:SIZE, :SIZE, 0])   # no offset declared
+
+
+def test_polygon_aoi_in_lonlat_and_same_day_products(tmp_path):
+    import shapely
+    from product_helpers import write_vector
+    s = scene()
+    x0, y0 = s.transform.c, s.transform.f
+    xs, ys = warp_transform(s.crs, "EPSG:4326", [x0 + 105, x0 + 395, x0 + 250],
+                            [y0 - 105, y0 - 105, y0 - 295])
+    aoi = write_vector(tmp_path / "fjord.gpkg", [shapely.Polygon(zip(xs, ys))], "EPSG:4326")
+    l2a = write_product(s, tmp_path / "in", size=SIZE)
+    l1c = write_product(s, tmp_path / "in", level="L1C", size=SIZE)
+    results = make_composites([l2a, l1c], tmp_path / "out", aoi=str(aoi))
+    assert [r.path.name for r in results] == ["S2B_20220815_T24WWU.tif", "S2B_20220815_T24WWU_L1C.tif"]
+    data, profile, _, _ = _read(results[0].path)
+    t = profile["transform"]
+    assert (t.c - x0) % 10 == 0 and t.c <= x0 + 110 and t.c + 10 * data.shape[2] >= x0 + 390
+    np.testing.assert_array_equal(_read(results[1].path)[0], data)   # same scene, same grid
