@@ -94,6 +94,7 @@ def parse_aoi(text: str | None, aoi_crs: str | None = None) -> AreaOfInterest | 
 
 def _aoi_from_file(path: Path, crs_override: CRS | None) -> AreaOfInterest:
     import pyogrio
+    import pyogrio.errors
     import shapely
 
     if not path.exists():
@@ -101,7 +102,8 @@ def _aoi_from_file(path: Path, crs_override: CRS | None) -> AreaOfInterest:
                              "GeoPackage, shapefile or GeoJSON of the area's polygon.")
     try:
         meta, _, geometry, _ = pyogrio.raw.read(path)
-    except Exception as exc:   # pyogrio's errors differ by version; all mean "unreadable"
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+            pyogrio.errors.FieldError, pyogrio.errors.GeometryError, OSError) as exc:
         raise ProductError(f"--aoi {path} cannot be read as a vector file ({exc}). Give a "
                            "GeoPackage, shapefile or GeoJSON of the area's polygon.") from None
     geoms = [g for g in shapely.from_wkb(geometry) if g is not None and not g.is_empty] \

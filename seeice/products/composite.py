@@ -30,13 +30,13 @@ from rasterio.warp import transform_bounds
 from tqdm import tqdm
 
 from seeice import defaults as D
-from seeice.errors import DataError
+from seeice.errors import DataError, ProductError
 from seeice.io.scene_info import TAG_BASELINE, TAG_DATETIME, TAG_PRODUCT_ID, TAG_SPACECRAFT
 from seeice.products.aoi import AreaOfInterest, check_overlap, parse_aoi
 from seeice.products.geotiff import write_geotiff
 from seeice.products.grid import Grid, band_extent, read_on_grid, snap_grid
 from seeice.products.masks import DEFAULT_SCL_MASK, check_scl_classes, cloud_mask
-from seeice.products.safe import BANDS, Product, describe, find_products
+from seeice.products.safe import BANDS, Product, baseline_has_offsets, describe, find_products
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,12 @@ def _offsets_to_apply(product: Product, harmonise: bool) -> dict:
         log.info("%s: harmonised to the scale before baseline 04.00: DN + offset (%s).",
                  product.name, _offset_text(product.offsets))
         return {b: product.offsets[b] for b in BANDS}
-    if product.has_metadata:
+    if product.has_metadata and baseline_has_offsets(product):
+        log.warning("%s: processing baseline %s, yet its metadata declare no radiometric "
+                    "offset: DN kept as they are. Products of baseline 04.00 and later normally "
+                    "declare one (usually -1000); check the product's MTD XML.", product.name,
+                    product.baseline)
+    elif product.has_metadata:
         log.info("%s: its metadata declare no offset (baseline %s): DN kept as they are.",
                  product.name, product.baseline or "unknown")
     else:
@@ -165,16 +170,22 @@ def composite_array(product: Product, grid: Grid, aoi: AreaOfInterest | None,
     mask_source : str
     """
     check_product(product, grid, aoi)
-    data = np.concatenate([read_on_grid(product.bands[b], grid, product.name,
-                                        resampling=Resampling.bilinear, src_nodata=0)[0]
-                           for b in BANDS]).astype(np.uint16)
+    stack = [read_on_grid(product.bands[b], grid, product.name,
+                          resampling=Resampling.bilinear, src_nodata=0)[0] for b in BANDS]
+    kinds = {str(a.dtype) for a in stack}
+    if not kinds <= {"uint16", "uint8"}:
+        raise ProductError(f"{product.name}: band files hold {', '.join(sorted(kinds))} values, "
+                           "not the digital numbers (uint16) of Sentinel-2 products. Give the "
+                           "product's original band files (reflectance already scaled or "
+                           "converted cannot be harmonised).")
+    data = np.concatenate(stack).astype(np.uint16)
     nodata = (data == 0).any(axis=0)
     masked, mask_source = cloud_mask(product, grid, scl_classes)
     valid = ~nodata & ~masked
     offsets = _offsets_to_apply(product, harmonise)
     for i, band in enumerate(BANDS):
         if band in offsets:
-            shifted = data[i].astype(np.int64) + int(round(offsets[band]))
+            shifted = data[i].astype(np.int64) + round(offsets[band])
             data[i] = np.clip(shifted, 1, np.iinfo(np.uint16).max).astype(np.uint16)
     data[:, ~valid] = 0
     n = float(valid.size)

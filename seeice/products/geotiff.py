@@ -12,7 +12,8 @@ from seeice.io.atomic import atomic_path
 
 
 def write_geotiff(path: str | os.PathLike, data: np.ndarray, crs, transform, nodata=None,
-                  tags: dict | None = None, descriptions=None, colormap: dict | None = None) -> Path:
+                  tags: dict | None = None, descriptions=None,
+                  colormap: dict | None = None) -> Path:
     """Write a (bands, H, W) or (H, W) array as a tiled, DEFLATE-compressed GeoTIFF.
 
     Parameters

@@ -104,7 +104,7 @@ def _on_lattice(src, grid: Grid) -> tuple[int, int] | None:
     row = (g.f - t.f) / t.e
     if abs(col - round(col)) > 1e-6 or abs(row - round(row)) > 1e-6:
         return None
-    return int(round(row)), int(round(col))
+    return round(row), round(col)
 
 
 def read_on_grid(path: str, grid: Grid, product_name: str, bands=(1,),

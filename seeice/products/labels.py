@@ -73,6 +73,7 @@ def read_vector(path: str | os.PathLike, image_crs, what: str) -> VectorLayer:
         It cannot be read, or holds no geometry.
     """
     import pyogrio
+    import pyogrio.errors
     import shapely
 
     path = Path(path)
@@ -81,7 +82,8 @@ def read_vector(path: str | os.PathLike, image_crs, what: str) -> VectorLayer:
                              "GeoJSON file.")
     try:
         meta, _, geometry, field_data = pyogrio.raw.read(path)
-    except Exception as exc:   # pyogrio's error classes differ between versions
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+            pyogrio.errors.FieldError, pyogrio.errors.GeometryError, OSError) as exc:
         raise DataError(f"{what} {path} cannot be read as a vector file ({exc}). Give a "
                         "GeoPackage, shapefile or GeoJSON file.") from None
     if geometry is None or len(geometry) == 0:

@@ -60,7 +60,8 @@ def check_scl_classes(classes) -> tuple[int, ...]:
     return values
 
 
-def cloud_mask(product: Product, grid: Grid, scl_classes=DEFAULT_SCL_MASK) -> tuple[np.ndarray, str]:
+def cloud_mask(product: Product, grid: Grid,
+               scl_classes=DEFAULT_SCL_MASK) -> tuple[np.ndarray, str]:
     """Pixels of the grid that the product's own masks declare unusable.
 
     Parameters
@@ -103,13 +104,15 @@ def cloud_mask(product: Product, grid: Grid, scl_classes=DEFAULT_SCL_MASK) -> tu
 def _gml_mask(product: Product, grid: Grid) -> np.ndarray | None:
     """Rasterise the cloud polygons of an older L1C GML mask; None when unreadable."""
     import pyogrio
+    import pyogrio.errors
     import shapely
 
     shape = (grid.height, grid.width)
     try:
         meta, _, geometry, _ = pyogrio.raw.read(product.cloud_gml)
-    except Exception as exc:   # an empty GML mask has no layer: no clouds declared
-        text = str(exc).lower()
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+            pyogrio.errors.FieldError, pyogrio.errors.GeometryError, OSError) as exc:
+        text = str(exc).lower()   # an empty GML mask has no layer: no clouds declared
         if "no layers" in text or "empty" in text:
             return np.zeros(shape, bool)
         log.warning("%s: cloud mask %s cannot be read (%s).", product.name,

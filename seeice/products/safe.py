@@ -366,7 +366,8 @@ def describe(product: Product) -> str:
     """One line naming the product, its level, date and baseline, for logs."""
     when = product.acquired.strftime("%Y-%m-%d %H:%M UTC") if product.acquired else "date unknown"
     base = f", baseline {product.baseline}" if product.baseline else ""
-    return f"{product.name} ({product.level}, {product.spacecraft or 'spacecraft unknown'}, {when}{base})"
+    craft = product.spacecraft or "spacecraft unknown"
+    return f"{product.name} ({product.level}, {craft}, {when}{base})"
 
 
 def baseline_has_offsets(product: Product) -> bool:

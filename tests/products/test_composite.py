@@ -227,3 +227,25 @@ def test_polygon_aoi_in_lonlat_and_same_day_products(tmp_path):
     t = profile["transform"]
     assert (t.c - x0) % 10 == 0 and t.c <= x0 + 110 and t.c + 10 * data.shape[2] >= x0 + 390
     np.testing.assert_array_equal(_read(results[1].path)[0], data)   # same scene, same grid
+
+
+def test_float_band_files_are_refused(tmp_path):
+    s = scene()
+    bands = tmp_path / "bands"
+    bands.mkdir()
+    for i, band in enumerate(("B04", "B03", "B02", "B08")):
+        with rasterio.open(bands / f"T24WWU_20220815T143209_{band}_10m.tif", "w", driver="GTiff",
+                           width=12, height=12, count=1, dtype="float32", crs=s.crs,
+                           transform=s.transform) as dst:
+            dst.write(np.full((1, 12, 12), 0.25, np.float32))
+    with pytest.raises(ProductError, match="float32 values, not the digital numbers"):
+        make_composites([bands], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_new_baseline_without_declared_offsets_is_warned(tmp_path, caplog):
+    s = scene()
+    product = write_product(s, tmp_path / "in", size=SIZE, offset=None)   # baseline 04.00
+    with caplog.at_level("WARNING"):
+        [result] = make_composites([product], tmp_path / "out")
+    assert "declare no radiometric offset" in caplog.text and result.offsets == {}
