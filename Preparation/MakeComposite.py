@@ -37,10 +37,14 @@ log = logging.getLogger("seeice")
 
 
 def main(cfg):
-    from seeice.products.composite import make_composites
+    from seeice.config.inputs import save_run_config
+    from seeice.products.composite import make_composites, result_record
 
     results = make_composites(cfg.Products, cfg.OutFolder, aoi=cfg.AOI, aoi_crs=cfg.AOICRS,
                               harmonise=not cfg.KeepRawDN, scl_classes=cfg.MaskSCL)
+    save_run_config(cfg.OutFolder, cfg, script="MakeComposite.py",
+                    filename="MakeComposite.run.json",
+                    extra={"composites": [result_record(r) for r in results]})
     written = [r for r in results if r.path is not None]
     log.info("%d composite(s) written to %s; %d product(s) skipped.", len(written),
              cfg.OutFolder, len(results) - len(written))

@@ -73,6 +73,17 @@ class CompositeResult:
     note: str = ""
 
 
+def result_record(result: CompositeResult) -> dict:
+    """Plain-data form of a result, for the run record."""
+    return {"product": result.product.name, "source": str(result.product.source),
+            "composite": result.path.name if result.path else None,
+            "acquired": acquisition_text(result.product),
+            "nodata_share": round(float(result.nodata_share), 6),
+            "masked_share": round(float(result.masked_share), 6),
+            "valid_share": round(float(result.valid_share), 6),
+            "offsets_applied": dict(result.offsets), "skipped": result.note or None}
+
+
 def acquisition_text(product: Product) -> str | None:
     """``2020-08-15T14:32:09.024Z`` (UTC) or None."""
     if product.acquired is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import runpy
 
 import pytest
@@ -41,6 +42,10 @@ def test_make_composite_then_rasterise_labels(tmp_path, capsys, product):
     with rasterio.open(image) as src:
         assert src.count == 4 and src.shape == (40, 40)
         x0, y0 = src.transform.c, src.transform.f
+    record = json.loads((out / "MakeComposite.run.json").read_text())
+    [entry] = record["composites"]
+    assert entry["composite"] == image.name and entry["offsets_applied"]["B08"] == -1000.0
+    assert 0 < entry["masked_share"] < 0.5 and record["config"]["AOI"]
     polygons = write_vector(tmp_path / "classes.gpkg",
                             [shapely.box(x0, y0 - 400, x0 + 200, y0)], "EPSG:32624",
                             {"surface": ["open water"]})
