@@ -196,7 +196,7 @@ def composite_array(product: Product, grid: Grid, aoi: AreaOfInterest | None,
     offsets = _offsets_to_apply(product, harmonise)
     for i, band in enumerate(BANDS):
         if band in offsets:
-            shifted = data[i].astype(np.int64) + round(offsets[band])
+            shifted = data[i].astype(np.int32) + round(offsets[band])
             data[i] = np.clip(shifted, 1, np.iinfo(np.uint16).max).astype(np.uint16)
     data[:, ~valid] = 0
     n = float(valid.size)
