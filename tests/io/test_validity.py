@@ -126,3 +126,22 @@ def test_float_images_need_a_scale_that_fits(tmp_path):
 def test_pixel_kinds():
     assert [pixel_kind(t) for t in (np.uint8, np.uint16, np.int16, np.float32)] == \
         ["8-bit", "16-bit", "16-bit", "float"]
+
+
+def test_a_composite_of_a_product_with_cloud_reads_with_its_cloud_as_no_data(tmp_path):
+    """From a Sentinel-2 product to the pipeline's valid mask: the masked cloud and any 0 band
+    are no-data, the rest valid."""
+    from seeice.datasets.sentinel2_product import write_product
+    from seeice.datasets.synthetic import make_scene
+    from seeice.products.composite import make_composites
+
+    scene = make_scene(0, 100)
+    product = write_product(scene, tmp_path / "in", size=60, cloud=(30, 30, 8))
+    [result] = make_composites([product], tmp_path / "out")
+    with rasterio.open(result.path) as src:
+        stored = src.read()
+        assert src.nodata == 0
+    read = read_scene(result.path)
+    np.testing.assert_array_equal(read.valid, np.all(stored != 0, axis=0))
+    assert not read.valid[30, 30] and read.valid[5, 5]
+    assert 0.05 < 1 - read.valid.mean() < 0.3
