@@ -18,7 +18,8 @@ from seeice.config.runner import keras_verbosity
 from seeice.errors import DataError, FrontNotFoundError
 from seeice.fronts.detection import FrontParams, detect_front
 from seeice.io import raster as raster_io
-from seeice.io.atomic import write_csv, write_npy, write_npz
+from seeice.io.atomic import write_csv, write_npy
+from seeice.io.ovpdat import write_ovpdat
 from seeice.io.vector import write_front_gpkg
 from seeice.metrics.scoring import (
     distance_stats,
@@ -169,7 +170,7 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
             write_csv(paths["cnn_report"], cnn_report)
             write_csv(paths["csc_report"], csc_report)
             truth_px, cnn_px, csc_px = scored_pixels(labels, cnn_classes, scored)
-            write_npz(paths["scored"], truth=truth_px, cnn=cnn_px, csc=csc_px)
+            write_ovpdat(paths["scored"], truth_px, cnn_px, csc_px)
             row["CNN_F1"] = weighted_f1(cnn_report)
             row["CSC_F1"] = weighted_f1(csc_report)
         median = None

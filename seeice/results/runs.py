@@ -5,7 +5,8 @@ It holds, per image ``<stem>`` and experiment ``<exp>`` (the experiment name wit
 appended):
 
 * ``OvPdat_<stem>_<exp>.npz``: arrays ``truth``, ``cnn``, ``csc``, shape (n,), uint8, the
-  labels of the scored pixels;
+  labels of the scored pixels, and the same as the published ``arr_0``, (n, 3) int32 (runs
+  made by the published scripts hold only ``arr_0``; :mod:`seeice.io.ovpdat` reads both);
 * ``CNN_<stem>_<exp>.csv`` and ``CSC_<stem>_<exp>.csv``: the classification reports;
 * ``<stem>_cfdistances.npy``: shape (m,), the distance in metres from each manual front
   pixel to the nearest predicted front pixel;

@@ -15,6 +15,7 @@ import pandas as pd
 
 from seeice.defaults import SUBSAMPLE_PIXELS
 from seeice.errors import ConfigError, DataError
+from seeice.io.ovpdat import read_ovpdat
 from seeice.metrics.distances import (
     STATISTICS,
     distance_stats,
@@ -45,27 +46,11 @@ DEFAULT_SUBSAMPLE = SUBSAMPLE_PIXELS
 
 
 def load_ovpdat(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Read one ``OvPdat`` file: (truth, cnn, csc), each shape (n,), uint8.
+    """Read one ``OvPdat`` file, ours or published: (truth, cnn, csc), each shape (n,), uint8.
 
-    Raises
-    ------
-    DataError
-        The file is not an npz with 1-D ``truth``, ``cnn``, ``csc`` arrays of one length.
+    See :func:`seeice.io.ovpdat.read_ovpdat`.
     """
-    path = Path(path)
-    try:
-        with np.load(path) as data:
-            arrays = tuple(np.asarray(data[k]).ravel() for k in ("truth", "cnn", "csc"))
-    except KeyError as exc:
-        raise DataError(f"{path.name} lacks the array {exc}; an OvPdat file holds 'truth', 'cnn' "
-                        "and 'csc'. Re-run the CSC for this image.") from None
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path} cannot be read as an npz file ({exc}). Delete it and re-run "
-                        "the CSC for this image.") from None
-    if len({a.size for a in arrays}) != 1:
-        raise DataError(f"{path.name}: truth, cnn and csc have different lengths "
-                        f"{[a.size for a in arrays]}. Re-run the CSC for this image.")
-    return arrays
+    return read_ovpdat(path)
 
 
 def pool_labels(run_dir: str | os.PathLike, subsample: int | None = DEFAULT_SUBSAMPLE,

@@ -68,7 +68,11 @@ def test_reports_and_scored_pixels(scene_run):
     assert list(report["Class"][-3:]) == ["Accuracy", "Macro_avg", "Weighted_avg"]
     assert "glacier ice" in set(report["Class"])
     scored = np.load(run.out_dir / f"OvPdat_{scene.stem}_Tk5.npz")
-    assert set(scored.files) == {"truth", "cnn", "csc"}
+    assert set(scored.files) == {"truth", "cnn", "csc", "arr_0"}
+    # the published layout too: one int32 (n, 3) array, columns truth, CNN, CSC
+    assert scored["arr_0"].dtype == np.int32 and scored["arr_0"].shape == (scored["truth"].size, 3)
+    assert (scored["arr_0"][:, 0] == scored["truth"]).all()
+    assert (scored["arr_0"][:, 2] == scored["csc"]).all()
     assert scored["truth"].size == np.count_nonzero(scene.classes)
     assert scored["truth"].min() >= 1
 
