@@ -32,6 +32,8 @@ MinSeaContact = 0.5             # --min-sea-contact: smallest front length / gla
 PixelSize = None                # --pixel-size: metres per pixel for plain (non-georeferenced) images
 OutDPI = 400                    # --dpi: resolution of the 4-part figures
 Seed = 0                        # --seed: seed of sampling and phase-two training
+Validation = ""                 # --validation {seen,unseen,}: phase one was trained on this glacier (seen) or not (unseen), recorded for the results tables (empty: inferred, see Batch/BuildDataFrame.py)
+Glacier = ""                    # --glacier: glacier name for the results tables (empty: a Hel/Jak/Sto token of the output folder name)
 Demo = False                    # --demo: run the built-in synthetic demo instead (no data needed)
 DemoFolder = "demo_output"      # --demo-folder: working folder of the demo
 # ==== END OF USER INPUTS ====

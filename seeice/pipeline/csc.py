@@ -69,6 +69,8 @@ class CSCSettings:
     n_classes: int | None = None
     progress: bool = True
     front_params: dict = field(default_factory=dict)
+    validation: str = D.VALIDATION
+    glacier: str = D.GLACIER
 
     @property
     def out_dir(self) -> Path:
@@ -109,6 +111,8 @@ class CSCSettings:
             progress=bool(get("Progress", True)),
             front_params={"ocean_rule": str(get("OceanRule", D.OCEAN_RULE)),
                           "min_sea_contact": float(get("MinSeaContact", D.MIN_SEA_CONTACT))},
+            validation=str(get("Validation", D.VALIDATION)).strip(),
+            glacier=str(get("Glacier", D.GLACIER)).strip(),
         )
 
 
@@ -181,6 +185,9 @@ def check_settings(settings: CSCSettings, metadata) -> ClassScheme:
         raise ModelError(f"NClasses = {settings.n_classes} but the model "
                          f"{settings.model_path.name} has {metadata.n_classes} classes. "
                          "Leave NClasses empty to take it from the model.")
+    if settings.validation.lower() not in ("", "seen", "unseen"):
+        raise ConfigError(f"Validation (--validation) is {settings.validation!r}; give seen, "
+                          "unseen, or nothing to let the results tables infer it.")
     for name, value, low in (("CNNsamples", settings.samples_per_class, 1),
                              ("Patience", settings.patience, 0),
                              ("SmallestElement", settings.smallest_element, 0),
@@ -239,6 +246,10 @@ def run_csc(config: Mapping | CSCSettings, script: str = "CSC.py") -> CSCRun:
                            **run_record.start_fields(job)})
     log.info("CSC of %d image(s) from %s with patch size %d -> %s", len(images),
              settings.predict_dir, settings.patch_size, out_dir)
+    if not settings.validation:
+        log.info("Validation not given: the results tables will infer Seen/Unseen (from the "
+                 "model's training record or a Hel/Jak/Sto token of %s); --validation seen or "
+                 "unseen records it.", out_dir.name)
 
     from seeice.pipeline.image_csc import classify_image
 

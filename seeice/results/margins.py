@@ -13,11 +13,11 @@ import pandas as pd
 from seeice.errors import DataError, InputFileError, RasterError
 from seeice.io.raster import read_image, read_labels
 from seeice.results.completeness import complete_runs, keep_complete_images
+from seeice.results.describe import run_metadata
 from seeice.results.runs import (
     CLASSIFIED_PATTERNS,
     find_runs,
     metadata_columns,
-    run_metadata,
     run_scheme,
     typed_columns,
 )

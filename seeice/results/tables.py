@@ -1,7 +1,7 @@
 """Results tables over a folder of runs: pooled F1 of both phases and front-distance statistics (DESIGN section 6).
 
 One row per run and statistic; the run's description columns come from
-:func:`seeice.results.runs.run_metadata`.
+:func:`seeice.results.describe.run_metadata`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from seeice.metrics.distances import (
     warn_catastrophic,
 )
 from seeice.results.completeness import complete_runs, keep_complete_images
+from seeice.results.describe import run_metadata
 from seeice.results.runs import (
     CFDIST_PATTERN,
     METADATA_COLUMNS,
@@ -30,7 +31,6 @@ from seeice.results.runs import (
     find_runs,
     metadata_columns,
     read_run_record,
-    run_metadata,
     run_scheme,
     typed_columns,
 )

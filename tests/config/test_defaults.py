@@ -30,6 +30,8 @@ HEADER_DEFAULTS = {
     ("CSC_Application/CSC.py", "Seed"): D.SEED,
     ("CSC_Application/CSC.py", "OceanRule"): D.OCEAN_RULE,
     ("CSC_Application/CSC.py", "MinSeaContact"): D.MIN_SEA_CONTACT,
+    ("CSC_Application/CSC.py", "Validation"): D.VALIDATION,
+    ("CSC_Application/CSC.py", "Glacier"): D.GLACIER,
     ("Phase_1_CNN/TilePreparation.py", "TileSize"): D.TILE_SIZE,
     ("Phase_1_CNN/TilePreparation.py", "Stride"): D.STRIDE,
     ("Phase_1_CNN/TilePreparation.py", "Augment"): D.AUGMENTATION,
