@@ -54,6 +54,9 @@ def test_build_data_frame_script(tmp_path):
                         "--valley-margin", vm_dir)
     assert result.returncode == 0, result.stderr
     assert pd.read_csv(tmp_path / "vm.csv")["Error_m"].tolist() == pytest.approx([20.0] * 3 + [0])
+    # per image, as the published valley-margin check saved them (150 margin pixels, 20 m each)
+    per_image = np.load(run / "valley_margins" / "imgA_vmdistances.npy")
+    assert per_image.shape == (150,) and np.all(per_image == 20.0)
     assert not [p for p in tmp_path.rglob("*partial*")]
 
 
