@@ -47,5 +47,6 @@ GLACIER = ""                    #: glacier name for the results tables ("": from
 # ---- Results
 SUBSAMPLE_PIXELS = 10_000_000   #: pixels per run pooled for F1 (published)
 HISTOGRAM_BIN_M = 10.0          #: bin width of front-error histograms, metres
+CATASTROPHIC_ERROR_M = 1000.0   #: a front error over this is catastrophic (published)
 
 SEED = 0                        #: seed of every random step unless given

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seeice.defaults import HISTOGRAM_BIN_M
+from seeice.defaults import CATASTROPHIC_ERROR_M, HISTOGRAM_BIN_M
 from seeice.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,6 @@ log = logging.getLogger(__name__)
 #: Statistics of a set of distances, in table order.
 STATISTICS = ("Mode", "Median", "Mean", "St.Dev")
 DEFAULT_BIN_M = HISTOGRAM_BIN_M
-CATASTROPHIC_ERROR_M = 1000.0
 
 
 def distance_stats(distances: np.ndarray, bin_m: float = DEFAULT_BIN_M) -> dict:

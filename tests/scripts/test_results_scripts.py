@@ -78,6 +78,9 @@ def test_error_histogram_script(tmp_path):
     assert is_png(run / "error_histogram.png")
     assert "60.0 % of errors under 100 m" in result.stderr
     assert "WARNING" in result.stderr and "imgB" in result.stderr
+    # the catastrophic image (1200 m > 1000 m) gets a histogram of its own, the other not
+    assert is_png(run / "error_histogram_imgB.png")
+    assert not (run / "error_histogram_imgA.png").exists()
     assert (run / "run.json").exists() is False  # the run's own record is not overwritten
 
 
