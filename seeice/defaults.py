@@ -46,6 +46,7 @@ GLACIER = ""                    #: glacier name for the results tables ("": from
 
 # ---- Results
 SUBSAMPLE_PIXELS = 10_000_000   #: pixels per run pooled for F1 (published)
+FOLDER_SUBSAMPLE_PIXELS = 1_000_000  #: pixels pooled for one run's per-class report (published)
 HISTOGRAM_BIN_M = 10.0          #: bin width of front-error histograms, metres
 CATASTROPHIC_ERROR_M = 1000.0   #: a front error over this is catastrophic (published)
 
