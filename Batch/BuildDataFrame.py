@@ -23,6 +23,7 @@ Seed = 0                         # --seed: seed of the pixel subsample
 Calving = False                  # --calving: build the calving-front error table instead
 ValleyMargin = ""                # --valley-margin: folder of VM_<stem>.tif; valley-margin table
 PixelSize = 0.0                  # --pixel-size: metres per pixel of PNG rasters (0: GeoTIFF's)
+ModeBin = 10.0                   # --mode-bin: Mode of the distances in bins of this many metres (0: the exact most common value, as published)
 # ==== END OF USER INPUTS ====
 
 import logging
@@ -43,10 +44,10 @@ def main(cfg):
         raise ConfigError("--calving and --valley-margin each build their own table; give one "
                           "of them per run of BuildDataFrame.")
     if cfg.Calving:
-        table = calving_table(cfg.RunsDir)
+        table = calving_table(cfg.RunsDir, mode_bin=cfg.ModeBin)
     elif cfg.ValleyMargin:
         table = valley_margin_table(cfg.RunsDir, cfg.ValleyMargin,
-                                    pixel_size=cfg.PixelSize or None)
+                                    pixel_size=cfg.PixelSize or None, mode_bin=cfg.ModeBin)
     else:
         table = classification_table(cfg.RunsDir, subsample=cfg.Subsample, seed=cfg.Seed)
     out = Path(cfg.OutCSV)

@@ -13,6 +13,7 @@ RunDir = "Results/Hel_S2_patch7"  # RUN_DIR: one CSC run folder (<OutFolder>_pat
 OutPNG = ""                       # --out: the figure to write (empty: RUN_DIR/error_histogram.png)
 BinM = 10.0                       # --bin: bin width in metres
 DPI = 150                         # --dpi: figure resolution
+ModeBin = 10.0                    # --mode-bin: Mode of the errors in bins of this many metres (0: the exact most common value, as published)
 Catastrophic = 1000.0             # --catastrophic: images with a front error over this many metres get a histogram of their own (0: none)
 # ==== END OF USER INPUTS ====
 
@@ -47,14 +48,14 @@ def main(cfg):
                         "this run (EDGE_ rasters missing, or no front found).")
     distances = np.concatenate(list(per_image.values()))
     _, _, share = error_histogram(distances, cfg.BinM)
-    stats = distance_stats(distances)
+    stats = distance_stats(distances, cfg.ModeBin)
     log.info("%s: %d front pixels from %d image(s); %.1f %% of errors under 100 m", run_dir.name,
              distances.size, len(per_image), 100 * share)
-    log.info("mode %.0f m, median %.1f m, mean %.1f m, st.dev %.1f m", stats["mode"],
+    log.info("mode %.1f m, median %.1f m, mean %.1f m, st.dev %.1f m", stats["mode"],
              stats["median"], stats["mean"], stats["std"])
     out = Path(cfg.OutPNG) if cfg.OutPNG else run_dir / "error_histogram.png"
     error_histogram_figure(distances, out, title=f"{run_dir.name}: calving-front error",
-                           bin_m=cfg.BinM, dpi=cfg.DPI)
+                           bin_m=cfg.BinM, dpi=cfg.DPI, mode_bin=cfg.ModeBin)
     catastrophic = {}
     for stem, image_distances in per_image.items():
         if cfg.Catastrophic and warn_catastrophic(image_distances, f"run {run_dir.name}, image "
@@ -62,7 +63,7 @@ def main(cfg):
             catastrophic[stem] = out.with_name(f"{out.stem}_{stem}{out.suffix}")
             error_histogram_figure(image_distances, catastrophic[stem],
                                    title=f"Catastrophic error for {stem}", bin_m=cfg.BinM,
-                                   dpi=cfg.DPI)
+                                   dpi=cfg.DPI, mode_bin=cfg.ModeBin)
             log.info("wrote %s", catastrophic[stem])
     save_run_config(out.parent, cfg, script="ErrorHistogram.py", filename=f"{out.stem}.run.json",
                     extra={"share_under_100m": share, "statistics": stats,

@@ -51,6 +51,7 @@ GLACIER = ""                    #: glacier name for the results tables ("": from
 SUBSAMPLE_PIXELS = 10_000_000   #: pixels per run pooled for F1 (published)
 FOLDER_SUBSAMPLE_PIXELS = 1_000_000  #: pixels pooled for one run's per-class report (published)
 HISTOGRAM_BIN_M = 10.0          #: bin width of front-error histograms, metres
+MODE_BIN_M = 10.0               #: the Mode of distances is taken in bins of this (0: exact, published)
 CATASTROPHIC_ERROR_M = 1000.0   #: a front error over this is catastrophic (published)
 
 SEED = 0                        #: seed of every random step unless given

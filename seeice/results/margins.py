@@ -10,6 +10,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from seeice.defaults import MODE_BIN_M
 from seeice.errors import DataError, InputFileError, RasterError
 from seeice.io.atomic import write_npy
 from seeice.io.raster import read_image, read_labels
@@ -164,7 +165,7 @@ def save_margin_distances(run_dir: str | os.PathLike, per_image: dict[str, np.nd
 def valley_margin_table(runs_dir: str | os.PathLike, vm_dir: str | os.PathLike,
                         pixel_size: float | None = None,
                         rock_classes: Sequence[int] | None = None,
-                        save: bool = True) -> pd.DataFrame:
+                        save: bool = True, mode_bin: float = MODE_BIN_M) -> pd.DataFrame:
     """Valley-margin error per run: the four statistics of its pooled margin distances.
 
     Parameters
@@ -179,6 +180,8 @@ def valley_margin_table(runs_dir: str | os.PathLike, vm_dir: str | os.PathLike,
     save : bool
         Also write each image's distances (:func:`save_margin_distances`), as the published
         valley-margin check did.
+    mode_bin : float
+        As in :func:`seeice.results.tables.calving_table`.
 
     Returns
     -------
@@ -199,7 +202,7 @@ def valley_margin_table(runs_dir: str | os.PathLike, vm_dir: str | os.PathLike,
         if save:
             save_margin_distances(run, per_image)
         rows += distance_rows(run, metadata_columns(run_metadata(run)),
-                               np.concatenate(list(per_image.values())))
+                               np.concatenate(list(per_image.values())), mode_bin)
     if not rows:
         raise DataError(f"no valley margin could be compared: no classified raster in {runs_dir} "
                         f"has a VM_<stem>.tif in {vm_dir} and a predicted rock boundary.")

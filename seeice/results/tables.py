@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from seeice.defaults import SUBSAMPLE_PIXELS
+from seeice.defaults import MODE_BIN_M, SUBSAMPLE_PIXELS
 from seeice.errors import ConfigError, DataError
 from seeice.io.ovpdat import read_ovpdat
 from seeice.metrics.distances import (
@@ -188,14 +188,15 @@ def run_front_distances(run_dir: str | os.PathLike, warn: bool = True) -> dict[s
     return out
 
 
-def distance_rows(run: Path, meta: dict, distances: np.ndarray) -> list[dict]:
-    stats = distance_stats(distances)
+def distance_rows(run: Path, meta: dict, distances: np.ndarray,
+                  mode_bin: float = MODE_BIN_M) -> list[dict]:
+    stats = distance_stats(distances, mode_bin)
     return [{"Run": run.name, "Statistic": label, "Error_m": stats[key], **meta,
              "Count": distances.size}
             for label, key in zip(STATISTICS, ("mode", "median", "mean", "std"))]
 
 
-def calving_table(runs_dir: str | os.PathLike) -> pd.DataFrame:
+def calving_table(runs_dir: str | os.PathLike, mode_bin: float = MODE_BIN_M) -> pd.DataFrame:
     """Calving-front error per run: the four statistics of its pooled front distances.
 
     Parameters
@@ -203,6 +204,9 @@ def calving_table(runs_dir: str | os.PathLike) -> pd.DataFrame:
     runs_dir : path-like
         Folder of run folders (or one run folder); runs are those holding
         ``*_cfdistances.npy`` files.
+    mode_bin : float
+        The Mode is that of the distances rounded to this many metres (10); 0 gives the exact
+        most common value (published).
 
     Returns
     -------
@@ -225,7 +229,7 @@ def calving_table(runs_dir: str | os.PathLike) -> pd.DataFrame:
             log.warning("run %s: its front distance files are empty; skipped.", run.name)
             continue
         meta = metadata_columns(run_metadata(run))
-        rows += distance_rows(run, meta, pooled)
+        rows += distance_rows(run, meta, pooled, mode_bin)
     if not rows:
         raise DataError(f"no front distances in {runs_dir}: every *_cfdistances.npy is empty.")
     return typed_columns(pd.DataFrame(rows), DISTANCE_COLUMNS)

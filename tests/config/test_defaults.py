@@ -65,6 +65,8 @@ HEADER_DEFAULTS = {
     ("Phase_1_CNN/FineTuneCNN.py", "Epochs"): D.FINE_TUNE_MAX_EPOCHS,
     ("Batch/BuildDataFrame.py", "Subsample"): D.SUBSAMPLE_PIXELS,
     ("Batch/ErrorHistogram.py", "BinM"): D.HISTOGRAM_BIN_M,
+    ("Batch/ErrorHistogram.py", "ModeBin"): D.MODE_BIN_M,
+    ("Batch/BuildDataFrame.py", "ModeBin"): D.MODE_BIN_M,
     ("Batch/FolderF1.py", "Subsample"): D.FOLDER_SUBSAMPLE_PIXELS,
     ("Batch/ErrorHistogram.py", "Catastrophic"): D.CATASTROPHIC_ERROR_M,
 }
