@@ -44,6 +44,8 @@ OUTPUT_PREFIX = "Results/CSC"   #: outputs go to <prefix>_patch<k>/
 EXPERIMENT = "CSC"              #: experiment name (k<k> is appended)
 OCEAN_RULE = "sea"              #: ocean for the front: "sea" (largest ocean object) or "published"
 MIN_SEA_CONTACT = 0.5           #: smallest front length / glacier width at the front (0: off)
+PATCH_MODEL = "fresh"           #: phase-two model: "fresh" per image, or "carried" image to image (published)
+BATCH_RULE = "updates"          #: phase-two batch: int(500000/k^2) with >= 100 updates per epoch, or "published"
 VALIDATION = ""                 #: "seen" / "unseen" for the results tables ("": inferred)
 GLACIER = ""                    #: glacier name for the results tables ("": from the folder name)
 

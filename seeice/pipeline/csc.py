@@ -71,6 +71,8 @@ class CSCSettings:
     front_params: dict = field(default_factory=dict)
     validation: str = D.VALIDATION
     glacier: str = D.GLACIER
+    patch_model: str = D.PATCH_MODEL
+    batch_rule: str = D.BATCH_RULE
 
     @property
     def out_dir(self) -> Path:
@@ -113,6 +115,8 @@ class CSCSettings:
                           "min_sea_contact": float(get("MinSeaContact", D.MIN_SEA_CONTACT))},
             validation=str(get("Validation", D.VALIDATION)).strip(),
             glacier=str(get("Glacier", D.GLACIER)).strip(),
+            patch_model=str(get("PatchModel", D.PATCH_MODEL)),
+            batch_rule=str(get("BatchRule", D.BATCH_RULE)),
         )
 
 
@@ -185,6 +189,10 @@ def check_settings(settings: CSCSettings, metadata) -> ClassScheme:
         raise ModelError(f"NClasses = {settings.n_classes} but the model "
                          f"{settings.model_path.name} has {metadata.n_classes} classes. "
                          "Leave NClasses empty to take it from the model.")
+    for name, value, choices in (("PatchModel", settings.patch_model, ("fresh", "carried")),
+                                 ("BatchRule", settings.batch_rule, ("updates", "published"))):
+        if value not in choices:
+            raise ConfigError(f"{name} is {value!r}; valid choices are {', '.join(choices)}.")
     if settings.validation.lower() not in ("", "seen", "unseen"):
         raise ConfigError(f"Validation (--validation) is {settings.validation!r}; give seen, "
                           "unseen, or nothing to let the results tables infer it.")
@@ -254,10 +262,15 @@ def run_csc(config: Mapping | CSCSettings, script: str = "CSC.py") -> CSCRun:
     from seeice.pipeline.image_csc import classify_image
 
     rows = []
+    carried: dict = {}  # the phase-two model carried from image to image (PatchModel carried)
+    if settings.patch_model == "carried":
+        log.info("PatchModel carried: one phase-two classifier trained on image after image, as "
+                 "the published scripts did (each image's classes then depend on the images "
+                 "before it)")
     for image_path in tqdm(images, desc="images", unit="image", disable=not settings.progress):
         started = time.perf_counter()
         try:
-            row = classify_image(image_path, model, metadata, scheme, settings)
+            row = classify_image(image_path, model, metadata, scheme, settings, carried=carried)
         except SeeIceError as exc:
             log.warning("%s skipped: %s", image_path.name, exc)
             row = {"Image": image_path.stem, "Error": str(exc)}

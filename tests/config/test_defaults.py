@@ -31,6 +31,8 @@ HEADER_DEFAULTS = {
     ("CSC_Application/CSC.py", "OceanRule"): D.OCEAN_RULE,
     ("CSC_Application/CSC.py", "MinSeaContact"): D.MIN_SEA_CONTACT,
     ("CSC_Application/CSC.py", "Validation"): D.VALIDATION,
+    ("CSC_Application/CSC.py", "PatchModel"): D.PATCH_MODEL,
+    ("CSC_Application/CSC.py", "BatchRule"): D.BATCH_RULE,
     ("CSC_Application/CSC.py", "Glacier"): D.GLACIER,
     ("Phase_1_CNN/TilePreparation.py", "TileSize"): D.TILE_SIZE,
     ("Phase_1_CNN/TilePreparation.py", "Stride"): D.STRIDE,
