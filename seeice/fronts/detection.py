@@ -234,8 +234,9 @@ def ocean_mask(classes: np.ndarray, scheme: ClassScheme, params: FrontParams = F
     Pixels of ``scheme.ocean`` classes (open water, iceberg water and melange together), as
     4-connected objects. Rule ``sea`` (``params.ocean_rule``): the largest object, the sea.
     Rule ``published``: every object except those touching the ``params.border`` frame,
-    measured from the edge of the valid data; the largest object is kept even so. Then
-    objects of ``params.min_ocean_area`` pixels or fewer are removed and holes filled.
+    measured from the edge of the valid data; the largest object is kept even so; as in the
+    published scripts, this step takes the objects 8-connected. Then (4-connected) objects of
+    ``params.min_ocean_area`` pixels or fewer are removed and holes filled.
 
     Parameters
     ----------
@@ -255,6 +256,19 @@ def ocean_mask(classes: np.ndarray, scheme: ClassScheme, params: FrontParams = F
         (H, W) bool, the ocean.
     """
     ocean = np.isin(classes, np.asarray(scheme.ocean, dtype=classes.dtype))
+    if params.ocean_rule != "sea" and params.border > 0:
+        # As published: the frame rule acts on 8-connected objects, the size rule on
+        # 4-connected ones.
+        labels8, n8 = ndi.label(ocean, structure=SQUARE3)
+        if n8:
+            sizes8 = object_sizes(labels8, n8)
+            sizes8[0] = 0
+            keep8 = np.ones(n8 + 1, dtype=bool)
+            keep8[0] = False
+            frame = valid_frame(classes != 0 if valid is None else valid, params.border)
+            keep8[np.unique(labels8[frame & (labels8 > 0)])] = False
+            keep8[int(np.argmax(sizes8))] = True
+            ocean = keep8[labels8]
     labels, n = ndi.label(ocean, structure=CROSS)
     if n == 0:
         return ocean
@@ -265,10 +279,6 @@ def ocean_mask(classes: np.ndarray, scheme: ClassScheme, params: FrontParams = F
         keep[int(np.argmax(sizes))] = True
     else:
         keep[1:] = True
-        if params.border > 0:
-            frame = valid_frame(classes != 0 if valid is None else valid, params.border)
-            keep[np.unique(labels[frame & (labels > 0)])] = False
-            keep[int(np.argmax(sizes))] = True
     keep &= sizes > params.min_ocean_area
     return ndi.binary_fill_holes(keep[labels])
 
