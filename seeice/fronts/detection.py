@@ -20,8 +20,8 @@ e. The ocean minus the contoured glacier; a ``frame``-pixel frame of the contour
    cleared so that its outline closes inside the image; contours at ``contour_level``; the
    **longest** contour is kept (the published loop overwrote its size array, so it always
    kept the first contour found); its vertices are rasterised onto the glacier-side pixel
-   (each vertex lies half-way between a glacier and a non-glacier pixel) and the line closed by a ``line_closing`` square. This is the
-   glacier outline, one to two pixels wide.
+   (each vertex lies half-way between a glacier and a non-glacier pixel) and the line closed
+   by a ``line_closing`` square. This is the glacier outline, one to two pixels wide.
 f. The ocean is dilated by an ``ocean_dilation`` square; the front is the outline AND the
    dilated ocean, i.e. the part of the glacier outline within about 15 pixels of ocean; the
    largest 8-connected object is kept.
