@@ -109,6 +109,9 @@ def test_build_data_frame_reads_published_runs(published, tmp_path, capsys):
     assert vm["Run"].unique().tolist() == [HEL]
     assert vm["Error_m"].tolist() == pytest.approx([20.0, 20.0, 20.0, 0.0])
     assert np.all(np.load(hel / "valley_margins" / "S2_hel_a_vmdistances.npy") == 20.0)
+    # the published front readers pool every *.npy of a run folder: still only front distances
+    assert sorted(p.name for p in hel.glob("*.npy")) == ["S2_hel_a_cfdistances.npy",
+                                                          "S2_hel_b_cfdistances.npy"]
     assert not (hel / "run.json").exists() and not (jak / "run.json").exists()
 
 
