@@ -71,6 +71,10 @@ HEADER_DEFAULTS = {
     ("Batch/BuildDataFrame.py", "ModeBin"): D.MODE_BIN_M,
     ("Batch/FolderF1.py", "Subsample"): D.FOLDER_SUBSAMPLE_PIXELS,
     ("Batch/ErrorHistogram.py", "Catastrophic"): D.CATASTROPHIC_ERROR_M,
+    ("Preparation/MakeComposite.py", "OutFolder"): D.COMPOSITE_FOLDER,
+    ("Preparation/MakeComposite.py", "MaskSCL"): list(D.SCL_MASK_CLASSES),
+    ("Preparation/MakeComposite.py", "KeepRawDN"): not D.HARMONISE_DN,
+    ("Preparation/RasteriseLabels.py", "Field"): D.LABEL_FIELD,
 }
 
 
