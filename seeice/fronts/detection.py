@@ -76,6 +76,7 @@ from seeice.fronts.morphology import (
     dilate,
     largest_object,
     longest_contour,
+    off_frame_objects,
     object_sizes,
     rasterise_contour,
     valid_frame,
@@ -257,18 +258,8 @@ def ocean_mask(classes: np.ndarray, scheme: ClassScheme, params: FrontParams = F
     """
     ocean = np.isin(classes, np.asarray(scheme.ocean, dtype=classes.dtype))
     if params.ocean_rule != "sea" and params.border > 0:
-        # As published: the frame rule acts on 8-connected objects, the size rule on
-        # 4-connected ones.
-        labels8, n8 = ndi.label(ocean, structure=SQUARE3)
-        if n8:
-            sizes8 = object_sizes(labels8, n8)
-            sizes8[0] = 0
-            keep8 = np.ones(n8 + 1, dtype=bool)
-            keep8[0] = False
-            frame = valid_frame(classes != 0 if valid is None else valid, params.border)
-            keep8[np.unique(labels8[frame & (labels8 > 0)])] = False
-            keep8[int(np.argmax(sizes8))] = True
-            ocean = keep8[labels8]
+        frame = valid_frame(classes != 0 if valid is None else valid, params.border)
+        ocean = off_frame_objects(ocean, frame)
     labels, n = ndi.label(ocean, structure=CROSS)
     if n == 0:
         return ocean
