@@ -262,15 +262,16 @@ def run_csc(config: Mapping | CSCSettings, script: str = "CSC.py") -> CSCRun:
     from seeice.pipeline.image_csc import classify_image
 
     rows = []
-    carried: dict = {}  # the phase-two model carried from image to image (PatchModel carried)
-    if settings.patch_model == "carried":
+    # the phase-two model carried from image to image (PatchModel carried)
+    carry = {"carried": {}} if settings.patch_model == "carried" else {}
+    if carry:
         log.info("PatchModel carried: one phase-two classifier trained on image after image, as "
                  "the published scripts did (each image's classes then depend on the images "
                  "before it)")
     for image_path in tqdm(images, desc="images", unit="image", disable=not settings.progress):
         started = time.perf_counter()
         try:
-            row = classify_image(image_path, model, metadata, scheme, settings, carried=carried)
+            row = classify_image(image_path, model, metadata, scheme, settings, **carry)
         except SeeIceError as exc:
             log.warning("%s skipped: %s", image_path.name, exc)
             row = {"Image": image_path.stem, "Error": str(exc)}
