@@ -12,8 +12,10 @@ them to OutPath/Valid/C<k>/, named <stem>_<row>_<col>_<rot>.tif (mirrored copies
 _m<rot>). Per-class counts are logged and weak classes named. With --tensor NAME the tiles go
 straight into compiled tensors (NAME_T_<mode>.npy, NAME_L_<mode>.npy and the source-window
 groups NAME_G_<mode>.npy in OutPath) instead of files.
-Images without a class raster are skipped with a warning. The resolved inputs are saved in
-OutPath/run.json.
+Images without a class raster are skipped with a warning. Windows touching no-data (declared
+nodata, masks, NaN, 0 in every band; 0 in any band of Sentinel-2 data) are never tiles. Images
+in a geographic CRS (degrees) are refused: reproject them to UTM first. Floating-point images
+need ImageScale. The resolved inputs are saved in OutPath/run.json.
 """
 # ==== USER INPUTS ====
 TrainPath = "Data/Train"      # --images: folder of training images, each with its SCLS_ class raster
@@ -31,6 +33,7 @@ Augment = "dihedral"          # --augment {dihedral,rotations}: copies of each t
 RareClassTiles = 500          # --rare-tiles: classes with fewer tiles (copies included) at Stride are cut again at RareStride (0: off, as published)
 RareStride = 10               # --rare-stride: step between windows of rare classes in pixels (used when smaller than Stride)
 Radiometric = 0.0             # --radiometric: per-copy gain in [1-r, 1+r] and offset in [-r, r] x 5 % of full scale (10000 DN; 8-bit: 255), clipped, no-data kept (0: off)
+ImageScale = None             # --image-scale: pixel value of reflectance 1 in floating-point images (1 for reflectance 0-1, 10000 for reflectance x 10 000); float images are refused without it and converted to uint16 DN with it
 # ==== END OF USER INPUTS ====
 
 from seeice.config.runner import run_script, script_name
@@ -43,7 +46,8 @@ def main(cfg):
                   tensor_name=None if cfg.TensorName is None else str(cfg.TensorName),
                   tensor_mode=cfg.Mode, norm_factor=cfg.NormFactor, n_classes=cfg.NClasses,
                   augmentation=cfg.Augment, rare_class_tiles=cfg.RareClassTiles,
-                  rare_stride=cfg.RareStride, radiometric=cfg.Radiometric, run_config=dict(cfg), script=script_name(__file__))
+                  rare_stride=cfg.RareStride, radiometric=cfg.Radiometric,
+                  image_scale=cfg.ImageScale, run_config=dict(cfg), script=script_name(__file__))
 
 
 if __name__ == "__main__":

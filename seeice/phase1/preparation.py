@@ -26,20 +26,16 @@ from seeice.checks import positive_int
 from seeice.config.inputs import save_run_config
 from seeice.defaults import (
     AUGMENTATION,
+    IMAGE_SCALE,
     RADIOMETRIC,
     RARE_CLASS_TILES,
     RARE_STRIDE,
     SEED,
 )
 from seeice.errors import ConfigError, DataError, InputFileError, RasterError
-from seeice.io.raster import (
-    find_companions,
-    list_images,
-    open_raster,
-    read_image,
-    read_labels,
-    write_raster,
-)
+from seeice.io.georef import check_projected
+from seeice.io.images import check_image_scale, probe_image, read_scene
+from seeice.io.raster import find_companions, list_images, read_labels, write_raster
 from seeice.io.tiles import TRAIN_DIR, VALID_DIR, list_tiles, tile_name
 from seeice.phase1.augmentation import augment_tiles, check_augmentation
 from seeice.phase1.class_counts import report_class_counts
@@ -103,6 +99,13 @@ class _ImagePlan:
     cols: np.ndarray
     labels: np.ndarray
     valid: np.ndarray | None = None   # bool, shape (n,)
+    nodata_bits: np.ndarray | None = None   # packed (H, W) no-data mask, None when none
+    shape: tuple[int, int] = (0, 0)
+
+    def pixel_valid(self) -> np.ndarray | None:
+        """(H, W) bool valid mask of the image, None when every pixel is valid."""
+        return None if self.nodata_bits is None else ~np.unpackbits(
+            self.nodata_bits, count=self.shape[0] * self.shape[1]).astype(bool).reshape(self.shape)
 
 
 def _check_inputs(tile_size, stride, valid_fraction, bands, rare_class_tiles, rare_stride):
@@ -119,7 +122,8 @@ def _check_inputs(tile_size, stride, valid_fraction, bands, rare_class_tiles, ra
 
 
 def _plan(images_dir: Path, tile_size: int, stride: int, valid_fraction: float, bands,
-          rng: np.random.Generator, n_copies: int, rare_class_tiles: int, rare_stride: int
+          rng: np.random.Generator, n_copies: int, rare_class_tiles: int, rare_stride: int,
+          image_scale: float | None = None
           ) -> tuple[list[_ImagePlan], list[str], int, np.dtype]:
     """First pass: check every input, select pure windows (denser for rare classes) and the
     validation split.
@@ -144,8 +148,12 @@ def _plan(images_dir: Path, tile_size: int, stride: int, valid_fraction: float, 
             log.warning("%s has no SCLS_%s class raster beside it: skipped.", path.name, path.stem)
             skipped.append(path.name)
             continue
-        with open_raster(path) as src:
-            height, width, count, dtype = src.height, src.width, src.count, np.dtype(src.dtypes[0])
+        header = probe_image(path)
+        height, width, count = header.shape[0], header.shape[1], header.count
+        check_projected(header.crs, header.transform, header.shape, path.name)
+        scale = check_image_scale(header, image_scale)
+        # Float images are converted to uint16 DN when read (seeice.io.images.read_scene).
+        dtype = np.dtype(np.uint16) if scale is not None else header.dtype
         if bands is not None and count < bands:
             raise RasterError(f"{path.name} has {count} band(s) but {bands} were asked for "
                               f"(--bands). Use --bands {count} or give images with {bands} bands.")
@@ -156,12 +164,15 @@ def _plan(images_dir: Path, tile_size: int, stride: int, valid_fraction: float, 
         band_counts[path.name] = bands or count
         dtypes[path.name] = dtype
         labels = read_labels(companions.classes, shape=(height, width), resize_to_shape=False)
-        rows, cols, classes = select_windows(labels, tile_size, stride)
+        valid = read_scene(path, bands=bands, image_scale=image_scale).valid
+        rows, cols, classes = select_windows(labels, tile_size, stride, valid=valid)
         if len(classes) == 0:
             log.warning("%s: no tile passes purity (at most %d%% unlabelled, at least %d%% one "
-                        "class).", path.name, round(100 * MAX_UNLABELLED),
+                        "class, no no-data).", path.name, round(100 * MAX_UNLABELLED),
                         round(100 * MIN_MAJORITY))
-        plans.append(_ImagePlan(path, path.stem, companions.classes, rows, cols, classes))
+        plans.append(_ImagePlan(path, path.stem, companions.classes, rows, cols, classes,
+                                shape=(height, width), nodata_bits=None if valid.all()
+                                else np.packbits(~valid.ravel())))
     if not plans:
         raise InputFileError(f"no image in {images_dir} has an SCLS_<image stem> class raster "
                              "beside it. Put each image's class raster next to it.")
@@ -215,7 +226,8 @@ def _add_rare_windows(plans: list[_ImagePlan], tile_size: int, stride: int, rare
     found = {}
     for plan in plans:
         labels = read_labels(plan.classes_path)
-        rows, cols, classes = select_windows(labels, tile_size, rare_stride)
+        rows, cols, classes = select_windows(labels, tile_size, rare_stride,
+                                             valid=plan.pixel_valid())
         found[plan.stem] = (rows, cols, classes, labels.shape[1])
         for k in np.unique(classes):
             totals.setdefault(int(k), 0)
@@ -266,7 +278,8 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
                   tensor_mode: str = "float16", norm_factor: float | None = None,
                   n_classes: int | None = None, augmentation: str = AUGMENTATION,
                   rare_class_tiles: int = RARE_CLASS_TILES, rare_stride: int = RARE_STRIDE,
-                  radiometric: float = RADIOMETRIC, run_config: dict | None = None, script: str | None = None) -> PreparationResult:
+                  radiometric: float = RADIOMETRIC, image_scale: float | None = IMAGE_SCALE,
+                  run_config: dict | None = None, script: str | None = None) -> PreparationResult:
     """Cut, check and augment training tiles from a folder of images with class rasters.
 
     Parameters
@@ -309,6 +322,10 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
     radiometric : float
         Radiometric augmentation of the copies (see :mod:`seeice.phase1.augmentation`);
         0 (default) turns it off.
+    image_scale : float, optional
+        Pixel value of reflectance 1 in floating-point images (1 or 10000); required for
+        them, which are converted to uint16 DN (:func:`seeice.io.images.read_scene`), so that
+        tiles, noise and tensors are on the Sentinel-2 DN scale.
     run_config, script : optional
         Resolved user inputs and script name for ``run.json`` (default: these arguments).
 
@@ -322,9 +339,10 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
         The folder is missing, holds no images, or no image has a class raster.
     RasterError
         A class raster's size differs from its image's, images differ in band count or
-        pixel type, or an image has fewer bands than asked.
+        pixel type, an image has fewer bands than asked, or an image is in a geographic CRS.
     ConfigError
-        Bad tile size, stride, fraction, bands, or a tile larger than an image.
+        Bad tile size, stride, fraction, bands, a tile larger than an image, or a
+        floating-point image without a fitting ``image_scale``.
     DataError
         No tile of any image passes purity, or two images share a stem.
 
@@ -341,7 +359,8 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
             raise ConfigError(f"tensor name {tensor_name!r} must be a plain file name stem.")
     rng = np.random.default_rng(seed)
     plans, skipped, n_bands, dtype = _plan(images_dir, tile_size, stride, valid_fraction,
-                                           bands, rng, len(copies), rare_class_tiles, rare_stride)
+                                           bands, rng, len(copies), rare_class_tiles, rare_stride,
+                                           image_scale)
     found_classes = sorted({int(k) for p in plans for k in np.unique(p.labels)})
     if tensor_name is not None:
         if n_classes is None:
@@ -369,7 +388,7 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
                       "tensor_mode": tensor_mode, "norm_factor": norm_factor,
                       "n_classes": n_classes, "augmentation": augmentation,
                       "rare_class_tiles": rare_class_tiles, "rare_stride": rare_stride,
-                      "radiometric": radiometric}
+                      "radiometric": radiometric, "image_scale": image_scale}
     script = script or "seeice.phase1.preparation.prepare_tiles"
 
     if VALID_DIR in subsets and not counts[VALID_DIR]:
@@ -399,7 +418,7 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
         for plan in tqdm(plans, desc="Tiling", unit="image", disable=None):
             if len(plan.labels) == 0:
                 continue
-            image = read_image(plan.path, bands=bands).data
+            image = read_scene(plan.path, bands=bands, image_scale=image_scale).data
             for s in subsets:
                 for aug, labels, rows, cols in _augmented_chunks(
                         plan, image, masks[s](plan), tile_size, rng, augmentation, radiometric):

@@ -62,6 +62,7 @@ def train_patch_model(
     min_delta: float = MIN_DELTA,
     batch_size: int | None = None,
     verbose="auto",
+    model=None,
 ):
     """Build and train the phase-two classifier of patch size ``k`` on windows in memory.
 
@@ -71,7 +72,7 @@ def train_patch_model(
         Windows, shape (n, k, k, bands), float (see :func:`seeice.phase2.sampling.sample_windows`).
     y : numpy.ndarray
         Labels, shape (n,), integers in 1..n_classes.
-    k, n_classes, patience, seed, max_epochs, min_delta, batch_size, verbose
+    k, n_classes, patience, seed, max_epochs, min_delta, batch_size, verbose, model
         As in :func:`train_patch_model_on_image`.
 
     Returns
@@ -105,7 +106,7 @@ def train_patch_model(
         return X[positions].astype(np.float32, copy=False)
 
     return _train(gather, y, X.shape[3], k, n_classes, patience, seed, max_epochs, min_delta,
-                  batch_size, verbose)
+                  batch_size, verbose, model)
 
 
 def train_patch_model_on_image(
@@ -118,6 +119,7 @@ def train_patch_model_on_image(
     min_delta: float = MIN_DELTA,
     batch_size: int | None = None,
     verbose="auto",
+    model=None,
 ):
     """Build and train the phase-two classifier on windows gathered from the image per batch.
 
@@ -146,6 +148,9 @@ def train_patch_model_on_image(
         least ``MIN_STEPS_PER_EPOCH`` updates.
     verbose : "auto", 0, 1 or 2
         Keras progress output.
+    model : keras.Model, optional
+        A compiled patch model to train further (the published scripts carried one model from
+        image to image, optimiser state included); None builds a fresh one.
 
     Returns
     -------
@@ -180,11 +185,11 @@ def train_patch_model_on_image(
         return gather_windows(image, rows[positions], cols[positions], k)
 
     return _train(gather, samples.labels, image.shape[2], k, n_classes, patience, seed,
-                  max_epochs, min_delta, batch_size, verbose)
+                  max_epochs, min_delta, batch_size, verbose, model)
 
 
 def _train(gather, y, bands, k, n_classes, patience, seed, max_epochs, min_delta, batch_size,
-           verbose):
+           verbose, model=None):
     """Split, batch and fit (see :func:`train_patch_model_on_image`)."""
     if int(patience) < 0:
         raise ConfigError(f"patience must be 0 or more epochs, got {patience!r}.")
@@ -214,12 +219,16 @@ def _train(gather, y, bands, k, n_classes, patience, seed, max_epochs, min_delta
                                   shuffle_seed=int(seed))
     val_batches = WindowBatches(gather, val_idx, y, n_classes + 1, batch_size)
 
-    model = build_patch_model(k, bands, n_classes)
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=LEARNING_RATE, amsgrad=True),
-        loss="categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    if model is None:
+        model = build_patch_model(k, bands, n_classes)
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=LEARNING_RATE, amsgrad=True),
+            loss="categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+    elif tuple(model.input_shape[1:]) != (k, k, bands):
+        raise DataError(f"the carried patch model takes inputs {model.input_shape[1:]} but these "
+                        f"samples are {(k, k, bands)}; every image of the run needs the same bands.")
     stop = keras.callbacks.EarlyStopping(
         monitor="val_accuracy",
         patience=int(patience),

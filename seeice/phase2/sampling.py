@@ -4,7 +4,8 @@ For each class present in an image's phase-one class raster, a random set of pix
 class is drawn (without replacement, at most ``samples_per_class``); each sample is the
 k x k window of the normalised image centred on the drawn pixel, labelled with the class.
 Only pixels whose whole window lies inside the image are eligible (the k//2 border is
-excluded), and class 0 (unclassified) is never sampled.
+excluded), and class 0 (unclassified) is never sampled. With a valid mask, only pixels whose
+whole window lies in valid data are eligible: no window touches no-data (DESIGN 5.3).
 
 The samples are kept as indices (:class:`SampleIndices`: centre row, centre column, class),
 not as windows: at the defaults (500 000 samples per class) the windows of one 3000 x 3000 x 4
@@ -23,6 +24,7 @@ import numpy as np
 from seeice.checks import positive_int
 from seeice.defaults import SAMPLES_PER_CLASS
 from seeice.errors import ConfigError, DataError, RasterError
+from seeice.io.validity import window_valid
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +85,7 @@ def sample_indices(
     samples_per_class: int = DEFAULT_SAMPLES_PER_CLASS,
     seed: int | np.random.Generator | None = 0,
     n_classes: int | None = None,
+    valid: np.ndarray | None = None,
 ) -> SampleIndices:
     """Draw the centres of k x k training windows per class from one image's class raster.
 
@@ -99,6 +102,9 @@ def sample_indices(
     n_classes : int, optional
         When given, only classes 1..n_classes are sampled (other non-zero values, such as
         a calving-front value n_classes + 1, are ignored).
+    valid : numpy.ndarray, optional
+        (H, W) bool, the image's valid pixels; a window touching an invalid pixel is never
+        drawn. All pixels are valid when None.
 
     Returns
     -------
@@ -124,8 +130,15 @@ def sample_indices(
     half = k // 2
     rng = _as_rng(seed)
 
-    # Interior: the pixels whose k x k window fits inside the image.
+    # Interior: the pixels whose k x k window fits inside the image (and in valid data).
     interior = classes[half : height - half, half : width - half]
+    if valid is not None:
+        valid = np.asarray(valid, dtype=bool)
+        if valid.shape != classes.shape:
+            raise RasterError(f"the valid mask has shape {valid.shape} but the class raster "
+                              f"{classes.shape}; both must be (H, W) of the image.")
+        window_ok = window_valid(valid, k)[half : height - half, half : width - half]
+        interior = np.where(window_ok, interior, 0)
     inner_w = max(width - 2 * half, 0)
     present = np.unique(interior)
     present = present[present > 0]
@@ -144,8 +157,9 @@ def sample_indices(
     if not labels:
         raise DataError(
             f"no classified pixel{f' (classes 1..{n_classes})' if n_classes else ''} has a full {k} x {k} "
-            f"window inside the {height} x {width} image. Check the phase-one classification of this "
-            "image, or use a smaller patch size."
+            f"window inside the {height} x {width} image"
+            f"{' and its valid data' if valid is not None else ''}. Check the phase-one "
+            "classification of this image, or use a smaller patch size."
         )
     samples = SampleIndices(np.concatenate(rows_all).astype(np.int64),
                             np.concatenate(cols_all).astype(np.int64), np.concatenate(labels), k)
@@ -192,6 +206,7 @@ def sample_windows(
     samples_per_class: int = DEFAULT_SAMPLES_PER_CLASS,
     seed: int | np.random.Generator | None = 0,
     n_classes: int | None = None,
+    valid: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw centred k x k training windows per class from one image, all in memory.
 
@@ -205,7 +220,7 @@ def sample_windows(
         Normalised image, shape (H, W, bands), float.
     class_raster : numpy.ndarray
         Phase-one class raster, shape (H, W), integer labels (0 = unclassified).
-    k, samples_per_class, seed, n_classes
+    k, samples_per_class, seed, n_classes, valid
         As in :func:`sample_indices`.
 
     Returns
@@ -234,7 +249,7 @@ def sample_windows(
             f"image of shape {image.shape} and class raster of shape {classes.shape} do not match. "
             "Give an (H, W, bands) image and its (H, W) class raster."
         )
-    samples = sample_indices(classes, k, samples_per_class, seed, n_classes)
+    samples = sample_indices(classes, k, samples_per_class, seed, n_classes, valid)
     bands = image.shape[2]
     X = np.empty((len(samples), k, k, bands), dtype=np.float32)
     step = max(1, _CHUNK_VALUES // (k * k * bands))  # bounds the fancy-indexing temporary

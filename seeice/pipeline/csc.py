@@ -32,9 +32,19 @@ from seeice import defaults as D
 from seeice.classes import ClassScheme
 from seeice.config import run_record
 from seeice.config.inputs import save_run_config
-from seeice.errors import ConfigError, DataError, ModelError, SeeIceError
+from seeice.errors import (
+    ConfigError,
+    DataError,
+    InputFileError,
+    ModelError,
+    RasterError,
+    SeeIceError,
+)
 from seeice.io import raster as raster_io
 from seeice.io.atomic import write_csv
+from seeice.io.georef import check_projected, pixel_size_m
+from seeice.io.images import FLOAT, check_image_scale, probe_image
+from seeice.io.model_inputs import check_pixel_kind
 from seeice.phase2.patch_models import check_patch_size
 
 log = logging.getLogger(__name__)
@@ -68,9 +78,14 @@ class CSCSettings:
     seed: int = D.SEED
     memory_budget_mb: int = D.MEMORY_BUDGET_MB
     pixel_size: float | None = None
+    image_scale: float | None = None
     n_classes: int | None = None
     progress: bool = True
     front_params: dict = field(default_factory=dict)
+    validation: str = D.VALIDATION
+    glacier: str = D.GLACIER
+    patch_model: str = D.PATCH_MODEL
+    batch_rule: str = D.BATCH_RULE
 
     @property
     def out_dir(self) -> Path:
@@ -90,6 +105,7 @@ class CSCSettings:
             return default if value is None else value
 
         pixel = config.get("PixelSize")
+        scale = config.get("ImageScale")
         return cls(
             model_path=Path(get("ModelName", "")),
             predict_dir=Path(get("PredictPath", "")),
@@ -108,12 +124,57 @@ class CSCSettings:
             dpi=int(get("OutDPI", D.FIGURE_DPI)),
             seed=int(get("Seed", D.SEED)),
             memory_budget_mb=int(get("MemoryBudgetMB", D.MEMORY_BUDGET_MB)),
-            pixel_size=float(pixel) if pixel else None,
+            pixel_size=_number(pixel, "PixelSize (--pixel-size)"),
+            image_scale=_number(scale, "ImageScale (--image-scale)"),
             n_classes=int(config["NClasses"]) if config.get("NClasses") else None,
             progress=bool(get("Progress", True)),
             front_params={"ocean_rule": str(get("OceanRule", D.OCEAN_RULE)),
                           "min_sea_contact": float(get("MinSeaContact", D.MIN_SEA_CONTACT))},
+            validation=str(get("Validation", D.VALIDATION)).strip(),
+            glacier=str(get("Glacier", D.GLACIER)).strip(),
+            patch_model=str(get("PatchModel", D.PATCH_MODEL)),
+            batch_rule=str(get("BatchRule", D.BATCH_RULE)),
         )
+
+
+def _number(value, name: str) -> float | None:
+    """An optional positive number of the user inputs (None or empty: not given)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not (number > 0 and number != float("inf")):
+        raise ConfigError(f"{name} must be a positive number, got {value!r}; leave it empty "
+                          "when it does not apply.")
+    return number
+
+
+def check_images(images: list[Path], settings: CSCSettings, metadata) -> None:
+    """Check every input image's header before anything runs (DESIGN 7, 10.12).
+
+    Refused for the whole run, naming the image and the fix: a geographic CRS (degrees), a
+    ``PixelSize`` that contradicts a georeferenced image, a floating-point image without
+    ``ImageScale``, a pixel type other than the model's. Unreadable files are left to the
+    per-image step, which reports them and goes on.
+
+    Raises
+    ------
+    RasterError, ConfigError, ModelError
+    """
+    for path in images:
+        try:
+            header = probe_image(path)
+        except (InputFileError, RasterError):
+            continue                      # reported by the per-image step
+        check_projected(header.crs, header.transform, header.shape, path.name)
+        if settings.pixel_size is not None:
+            pixel_size_m(header.crs, header.transform, header.shape, path.name,
+                         settings.pixel_size)
+        if header.kind == FLOAT:          # integer images with a scale: warned when read
+            check_image_scale(header, settings.image_scale)
+        check_pixel_kind(header, metadata, settings.model_path.name)
 
 
 @dataclass
@@ -185,6 +246,13 @@ def check_settings(settings: CSCSettings, metadata) -> ClassScheme:
         raise ModelError(f"NClasses = {settings.n_classes} but the model "
                          f"{settings.model_path.name} has {metadata.n_classes} classes. "
                          "Leave NClasses empty to take it from the model.")
+    for name, value, choices in (("PatchModel", settings.patch_model, ("fresh", "carried")),
+                                 ("BatchRule", settings.batch_rule, ("updates", "published"))):
+        if value not in choices:
+            raise ConfigError(f"{name} is {value!r}; valid choices are {', '.join(choices)}.")
+    if settings.validation.lower() not in ("", "seen", "unseen"):
+        raise ConfigError(f"Validation (--validation) is {settings.validation!r}; give seen, "
+                          "unseen, or nothing to let the results tables infer it.")
     for name, value, low in (("CNNsamples", settings.samples_per_class, 1),
                              ("Patience", settings.patience, 0),
                              ("TrainingEpochs", settings.max_epochs, 1),
@@ -237,6 +305,7 @@ def run_csc(config: Mapping | CSCSettings, script: str = "CSC.py") -> CSCRun:
     if not images:
         raise DataError(f"no input images in {settings.predict_dir} (GeoTIFF, PNG or JPEG; "
                         "files starting with SCLS_, EDGE_ or VM_ are companions, not inputs).")
+    check_images(images, settings, metadata)
     out_dir = settings.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     raw_config = dict(config) if not isinstance(config, CSCSettings) else {
@@ -250,14 +319,24 @@ def run_csc(config: Mapping | CSCSettings, script: str = "CSC.py") -> CSCRun:
                            **run_record.start_fields(job)})
     log.info("CSC of %d image(s) from %s with patch size %d -> %s", len(images),
              settings.predict_dir, settings.patch_size, out_dir)
+    if not settings.validation:
+        log.info("Validation not given: the results tables will infer Seen/Unseen (from the "
+                 "model's training record or a Hel/Jak/Sto token of %s); --validation seen or "
+                 "unseen records it.", out_dir.name)
 
     from seeice.pipeline.image_csc import classify_image
 
     rows = []
+    # the phase-two model carried from image to image (PatchModel carried)
+    carry = {"carried": {}} if settings.patch_model == "carried" else {}
+    if carry:
+        log.info("PatchModel carried: one phase-two classifier trained on image after image, as "
+                 "the published scripts did (each image's classes then depend on the images "
+                 "before it)")
     for image_path in tqdm(images, desc="images", unit="image", disable=not settings.progress):
         started = time.perf_counter()
         try:
-            row = classify_image(image_path, model, metadata, scheme, settings)
+            row = classify_image(image_path, model, metadata, scheme, settings, **carry)
         except SeeIceError as exc:
             log.warning("%s skipped: %s", image_path.name, exc)
             row = {"Image": image_path.stem, "Error": str(exc)}

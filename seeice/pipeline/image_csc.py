@@ -18,7 +18,12 @@ from seeice.config.runner import keras_verbosity
 from seeice.errors import DataError, FrontNotFoundError
 from seeice.fronts.detection import FrontParams, detect_front
 from seeice.io import raster as raster_io
-from seeice.io.atomic import write_csv, write_npy, write_npz
+from seeice.io.atomic import write_csv, write_npy
+from seeice.io.georef import pixel_size_m
+from seeice.io.images import probe_image, read_scene
+from seeice.io.model_inputs import check_bands, check_value_range
+from seeice.io.ovpdat import write_ovpdat
+from seeice.io.validity import near_nodata
 from seeice.io.vector import write_front_gpkg
 from seeice.metrics.scoring import (
     distance_stats,
@@ -31,7 +36,7 @@ from seeice.normalise import normalise
 from seeice.phase1.precision import apply_model_policy, choose_policy
 from seeice.phase2.filtering import mode_filter
 from seeice.phase2.inference import predict_image
-from seeice.phase2.patch_training import train_patch_model_on_image
+from seeice.phase2.patch_training import default_batch_size, train_patch_model_on_image
 from seeice.phase2.sampling import sample_indices
 from seeice.phase2.tile_classification import classify_tiles
 from seeice.pipeline.figure import csc_figure
@@ -69,7 +74,7 @@ def output_paths(out_dir: Path, stem: str, experiment: str, georeferenced: bool)
 
 
 def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, settings,
-                   timer: StageTimer | None = None) -> dict:
+                   timer: StageTimer | None = None, carried: dict | None = None) -> dict:
     """Run CSC on one image and write its outputs.
 
     Parameters
@@ -86,6 +91,9 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
         The run's settings.
     timer : StageTimer, optional
         Receives seconds per stage.
+    carried : dict, optional
+        With ``settings.patch_model == "carried"``: holds under ``"model"`` the phase-two
+        model of the previous image, trained further here and left there for the next.
 
     Returns
     -------
@@ -97,24 +105,37 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
     stem = image_path.stem
     out_dir = settings.out_dir
     with timer("read"):
-        image = raster_io.read_image(image_path, bands=settings.bands)
+        header = probe_image(image_path)
+        check_bands(header, settings.bands, metadata.bands, settings.model_path.name)
+        image = read_scene(image_path, bands=settings.bands, image_scale=settings.image_scale)
+        valid = image.valid
         height, width = image.shape2d
         k = settings.patch_size
         if height < settings.tile_size or width < settings.tile_size:
             raise DataError(f"{image_path.name} is {height} x {width} px, smaller than one "
                             f"{settings.tile_size} px tile; it cannot be classified.")
+        if not valid.any():
+            raise DataError(f"{image_path.name} holds only no-data (declared nodata, mask, NaN "
+                            "or 0 in every band); nothing to classify.")
+        check_value_range(image.data, valid, header, metadata, settings.model_path.name)
+        pixel_size = pixel_size_m(image.crs, image.transform, (height, width), image_path.name,
+                                  settings.pixel_size)
         companions = raster_io.find_companions(image_path)
         labels = (raster_io.read_labels(companions.classes, (height, width), resize_to_shape=True)
                   if companions.classes else None)
         if labels is not None:
             raster_io.check_class_values(labels, scheme.n_classes, companions.classes.name)
+            labels = np.where(valid, labels, 0).astype(labels.dtype)   # no-data is never scored
         manual_front = (raster_io.read_labels(companions.edge, (height, width),
                                               resize_to_shape=True) > 0
                         if companions.edge else None)
-        valid = np.any(image.data != 0, axis=2)
-        if not valid.any():
-            raise DataError(f"{image_path.name} holds only nodata (all bands 0).")
+        if manual_front is not None:
+            manual_front &= valid
+        # No-data reaches the networks as 0 (every band), never as NaN or a fill value.
         pixels = normalise(image.data, metadata.norm_factor)
+        # Only pixels whose k x k window lies wholly in valid data are sampled and
+        # classified; no-data and the k // 2 band around it stay 0, like the image border.
+        unclassifiable = near_nodata(valid, k)
     paths = output_paths(out_dir, stem, settings.experiment_name, image.is_georeferenced)
     # Inference under the run's policy, whatever the policy the model was saved with.
     policy = choose_policy(settings.precision)
@@ -123,28 +144,36 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
         apply_model_policy(model, policy)
         cnn_classes = classify_tiles(model, pixels, settings.tile_size, valid=valid,
                                      progress=settings.progress)
+        cnn_classes[~valid] = 0
     present = [c for c in range(1, scheme.n_classes + 1) if np.any(cnn_classes == c)]
     if not present:
         raise DataError(f"phase one labelled no tile of {image_path.name} (nodata everywhere?).")
 
     with timer("sampling"):
         # Window centres, not windows: each training batch is gathered from ``pixels``.
-        samples = sample_indices(cnn_classes, k, settings.samples_per_class, settings.seed)
+        samples = sample_indices(cnn_classes, k, settings.samples_per_class, settings.seed,
+                                 valid=valid)
+    carry = carried if getattr(settings, "patch_model", "fresh") == "carried" else None
+    batch = (default_batch_size(k) if getattr(settings, "batch_rule", "updates") == "published"
+             else None)
     with timer("phase_two_training"):
         patch_model, history = train_patch_model_on_image(
             pixels, samples, scheme.n_classes, patience=settings.patience, seed=settings.seed,
             max_epochs=settings.max_epochs,
-            verbose=keras_verbosity() if settings.progress else 0)
+            verbose=keras_verbosity() if settings.progress else 0, batch_size=batch,
+            model=None if carry is None else carry.get("model"))
+    if carry is not None:
+        carry["model"] = patch_model
     del samples
     timer.epochs["phase_two_training"] = len(history.epoch)
     with timer("inference"):
-        apply_model_policy(patch_model, policy)  # trained in float32; predicts under the policy
-        csc_classes = predict_image(patch_model, pixels, k, whole_image=settings.whole_image,
+        csc_classes = predict_image(_inference_model(patch_model, policy, carry), pixels, k, whole_image=settings.whole_image,
                                     memory_budget_mb=settings.memory_budget_mb,
                                     progress=settings.progress)
     with timer("mode_filter"):
+        csc_classes[unclassifiable] = 0
         csc_classes = mode_filter(csc_classes, settings.smallest_element)
-        csc_classes[~valid] = 0
+        csc_classes[unclassifiable] = 0
 
     # ``scored`` is the final classification without the front line (what is validated);
     # ``csc_classes`` carries the front as scheme.front_value (what is written and drawn).
@@ -156,7 +185,7 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
             try:
                 result = detect_front(csc_classes, scheme,
                                       FrontParams(gac_glacier=settings.gac_glacier,
-                                                  **settings.front_params), nodata=~valid)
+                                                  **settings.front_params), nodata=unclassifiable)
                 front, scored = result.front, result.classes_refined
                 csc_classes = result.classes_out
                 front_error = result.note
@@ -166,10 +195,13 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
                 front_error = str(exc)
                 log.warning("%s: no calving front: %s", stem, exc)
 
+    # No-data stays 0 whatever the front step painted (DESIGN 7).
+    csc_classes = np.where(unclassifiable, 0, csc_classes).astype(np.uint8)
+    scored = np.where(unclassifiable, 0, scored).astype(np.uint8)
+
     row = {"Image": stem, "CNN_F1": np.nan, "CSC_F1": np.nan, "Front_found": front is not None,
            "Front_median_m": np.nan, "Front_mean_m": np.nan, "Error": "",
            "CNN_classes": " ".join(str(c) for c in present)}
-    pixel_size = image.pixel_size or settings.pixel_size
     with timer("outputs"):
         if labels is not None and np.any(labels > 0):
             cnn_report = score_classification(labels, cnn_classes, scheme)
@@ -177,7 +209,7 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
             write_csv(paths["cnn_report"], cnn_report)
             write_csv(paths["csc_report"], csc_report)
             truth_px, cnn_px, csc_px = scored_pixels(labels, cnn_classes, scored)
-            write_npz(paths["scored"], truth=truth_px, cnn=cnn_px, csc=csc_px)
+            write_ovpdat(paths["scored"], truth_px, cnn_px, csc_px)
             row["CNN_F1"] = weighted_f1(cnn_report)
             row["CSC_F1"] = weighted_f1(csc_report)
         median = None
@@ -196,7 +228,7 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
                              attributes={"image": stem})
         csc_figure(paths["figure"], image.data, labels, manual_front, cnn_classes, csc_classes,
                    scheme, image_name=stem, cnn_f1=row["CNN_F1"], csc_f1=row["CSC_F1"],
-                   front_median_m=median, dpi=settings.dpi)
+                   front_median_m=median, dpi=settings.dpi, valid=valid)
     row["Front_note"] = front_error
     row["stages"] = dict(timer.seconds)
     if not scheme.has_front:
@@ -208,6 +240,21 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
     log.info("%s: CNN F1 %s, CSC F1 %s, %s", stem, _fmt(row["CNN_F1"]), _fmt(row["CSC_F1"]),
              front_text)
     return row
+
+
+def _inference_model(patch_model, policy: str, carry):
+    """The trained patch model under the run's precision policy (trained in float32).
+
+    A carried model is trained further on the next image, so it keeps float32 and a copy
+    with the same weights predicts under the policy.
+    """
+    if carry is not None and policy != "float32":
+        import keras
+
+        copy = keras.models.clone_model(patch_model)
+        copy.set_weights(patch_model.get_weights())
+        patch_model = copy
+    return apply_model_policy(patch_model, policy)
 
 
 def _fmt(value) -> str:
