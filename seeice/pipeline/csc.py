@@ -40,7 +40,8 @@ from seeice.phase2.patch_models import check_patch_size
 log = logging.getLogger(__name__)
 
 SUMMARY_COLUMNS = ["Image", "CNN_F1", "CSC_F1", "Front_found", "Front_median_m",
-                   "Front_mean_m", "Seconds", "Front_note", "Error", "CNN_classes"]
+                   "Front_mean_m", "Seconds", "Front_note", "Error", "CNN_classes",
+                   "Front_MDE_m", "Manual_front"]
 
 
 @dataclass(frozen=True)

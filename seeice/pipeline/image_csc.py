@@ -20,9 +20,10 @@ from seeice.fronts.detection import FrontParams, detect_front
 from seeice.io import raster as raster_io
 from seeice.io.atomic import write_csv, write_npy, write_npz
 from seeice.io.vector import write_front_gpkg
+from seeice.metrics.distances import PREDICTED_CFDIST_SUFFIX, mean_distance_error
 from seeice.metrics.scoring import (
     distance_stats,
-    front_distances,
+    front_distances_both_ways,
     score_classification,
     scored_pixels,
     weighted_f1,
@@ -60,6 +61,7 @@ def output_paths(out_dir: Path, stem: str, experiment: str, georeferenced: bool)
         "csc_report": out_dir / f"CSC_{stem}_{experiment}.csv",
         "scored": out_dir / f"OvPdat_{stem}_{experiment}.npz",
         "distances": out_dir / f"{stem}_cfdistances.npy",
+        "distances_predicted": out_dir / f"{stem}{PREDICTED_CFDIST_SUFFIX}",
         "figure": out_dir / f"CSC_{experiment}_{stem}.png",
         "classes": raster_io.class_raster_path(out_dir, stem, georeferenced),
         "front": out_dir / f"{stem}_front.gpkg",
@@ -88,8 +90,10 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
     Returns
     -------
     dict
-        One summary row: Image, CNN_F1, CSC_F1, Front_found, Front_median_m, Front_mean_m,
-        Error, plus ``stages`` (seconds per stage).
+        One summary row: Image, CNN_F1, CSC_F1, Front_found, Front_median_m, Front_mean_m
+        (one-directional: manual to predicted), Front_MDE_m (mean distance error, both
+        directions pooled), Manual_front (an ``EDGE_`` front exists), Error, plus ``stages``
+        (seconds per stage).
     """
     timer = timer or StageTimer()
     stem = image_path.stem
@@ -159,7 +163,8 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
                 log.warning("%s: no calving front: %s", stem, exc)
 
     row = {"Image": stem, "CNN_F1": np.nan, "CSC_F1": np.nan, "Front_found": front is not None,
-           "Front_median_m": np.nan, "Front_mean_m": np.nan, "Error": "",
+           "Front_median_m": np.nan, "Front_mean_m": np.nan, "Front_MDE_m": np.nan,
+           "Manual_front": bool(manual_front is not None and manual_front.any()), "Error": "",
            "CNN_classes": " ".join(str(c) for c in present)}
     pixel_size = image.pixel_size or settings.pixel_size
     with timer("outputs"):
@@ -177,11 +182,14 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
             if pixel_size is None:
                 log.warning("%s is not georeferenced and no PixelSize was given: front "
                             "distances are in pixels.", stem)
-            distances = front_distances(manual_front, front, pixel_size or 1.0)
+            distances, predicted_distances = front_distances_both_ways(
+                manual_front, front, pixel_size or 1.0)
+            write_npy(paths["distances_predicted"], predicted_distances)
             write_npy(paths["distances"], distances)
             stats = distance_stats(distances)
             median = stats["median"]
             row["Front_median_m"], row["Front_mean_m"] = stats["median"], stats["mean"]
+            row["Front_MDE_m"] = mean_distance_error(distances, predicted_distances)
         raster_io.write_class_raster(paths["classes"], csc_classes, scheme, reference=image)
         if front is not None and image.is_georeferenced:
             write_front_gpkg(paths["front"], front, image.crs, image.transform,

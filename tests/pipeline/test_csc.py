@@ -85,6 +85,10 @@ def test_ideal_phase_one_gives_high_f1_and_an_accurate_front(scene_run):
     distances = np.load(run.out_dir / f"{scene.stem}_cfdistances.npy")
     assert distances.shape == (np.count_nonzero(scene.front),)
     assert np.median(distances) == pytest.approx(row["Front_median_m"])
+    # The mean distance error pools the second direction (predicted to manual) with the first.
+    second = np.load(run.out_dir / f"{scene.stem}_cfdistances_predicted.npy")
+    assert second.size > 0 and bool(row["Manual_front"])
+    assert row["Front_MDE_m"] == pytest.approx(np.concatenate([distances, second]).mean())
 
 
 def test_class_geotiff_keeps_georeferencing_colours_and_front(scene_run):
