@@ -42,6 +42,10 @@ EXPERIMENT = "CSC"              #: experiment name (k<k> is appended)
 OCEAN_RULE = "sea"              #: ocean for the front: "sea" (largest ocean object) or "published"
 MIN_SEA_CONTACT = 0.5           #: smallest front length / glacier width at the front (0: off)
 
+# ---- Terminus time series
+TIME_SERIES_OUTPUT = "Results/TimeSeries"  #: output folder of TerminusTimeSeries
+ENGINE = "local"                #: sweep engine: "local" (one job after another) or "ray"
+
 # ---- Results
 SUBSAMPLE_PIXELS = 10_000_000   #: pixels per run pooled for F1 (published)
 HISTOGRAM_BIN_M = 10.0          #: bin width of front-error histograms, metres
