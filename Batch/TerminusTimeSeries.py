@@ -10,7 +10,8 @@ when there are several, flagged). Positions are relative to the first date, in m
 advance positive, retreat negative. Dates come from the images' ACQUISITION_DATETIME tags,
 else a YYYYMMDD or YYYY-MM-DD in the file name, else the --dates CSV (columns Image, Date).
 Outputs in Out: terminus_positions.csv (positions, changes and rates per method, front found,
-front error against an EDGE_ front, quality flags), fronts.gpkg (one line per date),
+front error against an EDGE_ front, quality flags), fronts.gpkg and fronts.geojson (WGS84)
+with one line per date and the fields of the CALFIN / TermPicks terminus schema,
 terminus_positions.png and fronts_map.png.
 """
 # ==== USER INPUTS ====
@@ -37,6 +38,10 @@ Box = ""                        # --box: box of the box method (one Polygon acro
 Dates = ""                      # --dates: CSV (columns Image, Date YYYY-MM-DD) for images whose tags and name hold no date
 Engine = "local"                # --engine {local,ray}: run the per-date CSC here one by one, or in parallel on Ray
 Address = None                  # --address: Ray cluster address (default: a local Ray)
+GlacierID = ""                  # --glacier-id: glacier identifier written with every front (as in TermPicks/CALFIN; empty: none, and a warning)
+GlacierName = ""                # --glacier-name: glacier name written with every front (optional)
+Author = ""                     # --author: Author field of the fronts (empty: SEE_ICE <version>)
+FrontCRS = ""                   # --front-crs: projected CRS in metres for the front files, e.g. EPSG:3413 (empty: the images')
 Out = "Results/TimeSeries"      # --out: output folder
 # ==== END OF USER INPUTS ====
 

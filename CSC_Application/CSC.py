@@ -32,6 +32,10 @@ MinSeaContact = 0.5             # --min-sea-contact: smallest front length / gla
 PixelSize = None                # --pixel-size: metres per pixel for plain (non-georeferenced) images
 OutDPI = 400                    # --dpi: resolution of the 4-part figures
 Seed = 0                        # --seed: seed of sampling and phase-two training
+GlacierID = ""                  # --glacier-id: glacier identifier written with every front (as in TermPicks/CALFIN; empty: none, and a warning)
+GlacierName = ""                # --glacier-name: glacier name written with every front (optional)
+Author = ""                     # --author: Author field of the fronts (empty: SEE_ICE <version>)
+FrontCRS = ""                   # --front-crs: projected CRS in metres for the front files, e.g. EPSG:3413 (empty: the image's)
 Demo = False                    # --demo: run the built-in synthetic demo instead (no data needed)
 DemoFolder = "demo_output"      # --demo-folder: working folder of the demo
 # ==== END OF USER INPUTS ====

@@ -42,6 +42,12 @@ EXPERIMENT = "CSC"              #: experiment name (k<k> is appended)
 OCEAN_RULE = "sea"              #: ocean for the front: "sea" (largest ocean object) or "published"
 MIN_SEA_CONTACT = 0.5           #: smallest front length / glacier width at the front (0: off)
 
+# ---- Fronts in the terminus schema (CALFIN / TermPicks fields)
+GLACIER_ID = ""                 #: glacier identifier written with every front (empty: none, warned)
+GLACIER_NAME = ""               #: glacier name written with every front (optional)
+AUTHOR = ""                     #: Author field of fronts (empty: "SEE_ICE <version>")
+FRONT_CRS = ""                  #: CRS fronts are written in (empty: the image's)
+
 # ---- Terminus time series
 TIME_SERIES_OUTPUT = "Results/TimeSeries"  #: output folder of TerminusTimeSeries
 ENGINE = "local"                #: sweep engine: "local" (one job after another) or "ray"

@@ -332,3 +332,12 @@ def front_touches_nodata(front_mask: np.ndarray, nodata: np.ndarray, reach_px: f
         return False
     distance = ndi.distance_transform_edt(~nodata)
     return bool(distance[front_mask].min() <= reach_px)
+
+
+def nodata_near_front(front_mask: np.ndarray, nodata: np.ndarray, reach_px: float) -> float:
+    """Share (0..1) of the pixels within ``reach_px`` pixels of the front that are no-data
+    (masked cloud included): how much of the front zone an image could not see."""
+    if front_mask is None or not front_mask.any():
+        return float("nan")
+    zone = ndi.distance_transform_edt(~front_mask) <= reach_px
+    return float(nodata[zone].mean())

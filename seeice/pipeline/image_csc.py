@@ -17,8 +17,11 @@ from seeice.classes import ClassScheme
 from seeice.config.runner import keras_verbosity
 from seeice.errors import DataError, FrontNotFoundError
 from seeice.fronts.detection import FrontParams, detect_front
+from seeice.fronts.terminus import front_touches_nodata, nodata_near_front
 from seeice.io import raster as raster_io
 from seeice.io.atomic import write_csv, write_npy, write_npz
+from seeice.io.front_schema import check_front_crs, label_fields, method_text, scene_fields
+from seeice.io.scene_info import read_scene_info
 from seeice.io.vector import write_front_gpkg
 from seeice.metrics.distances import PREDICTED_CFDIST_SUFFIX, mean_distance_error
 from seeice.metrics.scoring import (
@@ -65,6 +68,7 @@ def output_paths(out_dir: Path, stem: str, experiment: str, georeferenced: bool)
         "figure": out_dir / f"CSC_{experiment}_{stem}.png",
         "classes": raster_io.class_raster_path(out_dir, stem, georeferenced),
         "front": out_dir / f"{stem}_front.gpkg",
+        "front_geojson": out_dir / f"{stem}_front.geojson",
     }
 
 
@@ -146,6 +150,7 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
     # ``csc_classes`` carries the front as scheme.front_value (what is written and drawn).
     front = None
     front_error = ""
+    sea_contact = float("nan")
     scored = csc_classes
     with timer("front"):
         if scheme.has_front:
@@ -154,6 +159,7 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
                                       FrontParams(gac_glacier=settings.gac_glacier,
                                                   **settings.front_params), nodata=~valid)
                 front, scored = result.front, result.classes_refined
+                sea_contact = result.sea_contact
                 csc_classes = result.classes_out
                 front_error = result.note
                 if result.note:
@@ -192,8 +198,16 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
             row["Front_MDE_m"] = mean_distance_error(distances, predicted_distances)
         raster_io.write_class_raster(paths["classes"], csc_classes, scheme, reference=image)
         if front is not None and image.is_georeferenced:
-            write_front_gpkg(paths["front"], front, image.crs, image.transform,
-                             attributes={"image": stem})
+            params = FrontParams()
+            write_front_gpkg(
+                paths["front"], front, image.crs, image.transform,
+                attributes={"image": stem, **front_attributes(image_path, metadata, settings),
+                            "Front_touches_nodata": front_touches_nodata(front, ~valid,
+                                                                         params.frame + 3),
+                            "Sea_contact": sea_contact, "Several_crossings": None,
+                            "Cloud_share": nodata_near_front(front, ~valid,
+                                                             params.ocean_dilation)},
+                out_crs=check_front_crs(settings.front_crs), geojson_path=paths["front_geojson"])
         csc_figure(paths["figure"], image.data, labels, manual_front, cnn_classes, csc_classes,
                    scheme, image_name=stem, cnn_f1=row["CNN_F1"], csc_f1=row["CSC_F1"],
                    front_median_m=median, dpi=settings.dpi)
@@ -208,6 +222,15 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
     log.info("%s: CNN F1 %s, CSC F1 %s, %s", stem, _fmt(row["CNN_F1"]), _fmt(row["CSC_F1"]),
              front_text)
     return row
+
+
+def front_attributes(image_path: Path, metadata, settings) -> dict:
+    """The terminus-schema fields of an image's front but the centroid (DESIGN 8; the
+    field list is in :mod:`seeice.io.front_schema`)."""
+    fields = label_fields(settings.glacier_id, settings.glacier_name, settings.author,
+                          method_text(settings.patch_size, getattr(metadata, "base", None)))
+    fields.update(scene_fields(read_scene_info(image_path), image_path.name))
+    return fields
 
 
 def _fmt(value) -> str:

@@ -21,6 +21,7 @@ the terminus position of every date by the box and centreline methods (DESIGN se
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
@@ -33,15 +34,25 @@ import pandas as pd
 from seeice import defaults as D
 from seeice.config.inputs import save_run_config
 from seeice.errors import ConfigError, DataError, InputFileError, RasterError
+from seeice.fronts.detection import sea_contact
 from seeice.fronts.series import DatedFront, terminus_series
+from seeice.fronts.terminus import nodata_near_front
 from seeice.io import raster as raster_io
 from seeice.io.atomic import write_csv
 from seeice.io.scene_info import read_scene_info
 from seeice.io.vector import front_geometry
-from seeice.io.vector_layers import read_geometry, write_lines_gpkg
+from seeice.io.front_schema import (
+    centroid_fields,
+    check_front_crs,
+    label_fields,
+    method_text,
+    scene_fields,
+    warn_without_glacier_id,
+)
+from seeice.io.vector_layers import read_geometry, reproject_geometry, write_line_features
 from seeice.metrics.distances import mean_distance_error
 from seeice.metrics.scoring import front_distances_both_ways
-from seeice.results.runs import run_scheme
+from seeice.results.runs import read_run_record, run_scheme
 from seeice.results.terminus_figures import fronts_map_figure, positions_figure
 
 log = logging.getLogger(__name__)
@@ -270,6 +281,8 @@ def run_time_series(config: Mapping, script: str = "TerminusTimeSeries.py") -> p
         raise ConfigError("give a centreline (--centreline) or a box (--box), or both: the "
                           "terminus position is measured with them.")
     out = Path(str(config.get("Out") or D.TIME_SERIES_OUTPUT))
+    front_crs = check_front_crs(config.get("FrontCRS"))
+    warn_without_glacier_id(config.get("GlacierID"))
     grid = check_grid(images)
     crs, transform, _ = grid
     dates = date_images(images, config.get("Dates") or None)
@@ -299,13 +312,8 @@ def run_time_series(config: Mapping, script: str = "TerminusTimeSeries.py") -> p
     table, notes = terminus_series(dated, transform, schemes[0], box=box, centreline=centreline)
     write_csv(out / "terminus_positions.csv", table)
     by_image = {d.image: d for d in dated}
-    with_front = table[table["Front_found"].astype(bool)]
-    if len(with_front):
-        fields = with_front.drop(columns=["Date"]).assign(Date=with_front["Date"].astype(str))
-        write_lines_gpkg(out / "fronts.gpkg", [by_image[i].front for i in with_front["Image"]],
-                         fields.reset_index(drop=True), crs, FRONTS_LAYER)
-    else:
-        log.warning("no date has a front: fronts.gpkg not written.")
+    write_fronts(out, table, by_image, {p.name: p for p in images}, results, config, crs,
+                 front_crs or crs, schemes[0])
     positions_figure(table, out / "terminus_positions.png")
     latest = images[[p.name for p in images].index(table["Image"].iloc[-1])]
     fronts_map_figure(raster_io.read_image(latest).data, transform,
@@ -318,6 +326,50 @@ def run_time_series(config: Mapping, script: str = "TerminusTimeSeries.py") -> p
     log.info("terminus time series of %d date(s) written to %s (%d flagged)%s", len(table),
              out, int(table["Flagged"].sum()), "; " + "; ".join(notes) if notes else "")
     return table
+
+
+def _method(class_path: Path, config: Mapping) -> str:
+    """``CSC k=<k>, <base>`` from the run that made a class raster (else the inputs)."""
+    record = read_run_record(class_path.parent) or {}
+    run_config = record.get("config") or {}
+    k = run_config.get("Kernel_size", config.get("Kernel_size", D.PATCH_SIZE))
+    return method_text(int(k), (record.get("model") or {}).get("base"))
+
+
+def write_fronts(out: Path, table: pd.DataFrame, by_image: dict, paths: dict, results: Path,
+                 config: Mapping, crs, front_crs, scheme) -> None:
+    """``fronts.gpkg`` and ``fronts.geojson``: one line per date with a front, with the
+    positions table's fields and the terminus schema (:mod:`seeice.io.front_schema`)."""
+    with_front = table[table["Front_found"].astype(bool)]
+    if not len(with_front):
+        log.warning("no date has a front: fronts.gpkg and fronts.geojson not written.")
+        return
+    geometries, records = [], []
+    for _, row in with_front.iterrows():
+        item = by_image[row["Image"]]
+        geometry = reproject_geometry(item.front, crs, front_crs)
+        record = {k: (None if isinstance(v, float) and np.isnan(v) else
+                      v.item() if isinstance(v, np.generic) else v)
+                  for k, v in row.items() if k != "Date"}
+        class_path = find_class_raster(results, Path(row["Image"]).stem)
+        record.update(label_fields(config.get("GlacierID"), config.get("GlacierName"),
+                                   config.get("Author"), _method(class_path, config)))
+        # The series' date: tags, name or the dates CSV.
+        info = dataclasses.replace(read_scene_info(paths[row["Image"]]), date=row["Date"])
+        record.update(scene_fields(info, row["Image"]))
+        record.update(centroid_fields(geometry, front_crs))
+        contact, _ = sea_contact(item.front_mask, item.classes == scheme.glacier)
+        several = row.get("Several_crossings")
+        record.update({"Front_touches_nodata": bool(row["Front_touches_nodata"]),
+                       "Sea_contact": float(contact),
+                       "Several_crossings": None if pd.isna(several) else bool(several),
+                       "Cloud_share": (float(row["Box_nodata_share"])
+                                       if pd.notna(row.get("Box_nodata_share"))
+                                       else nodata_near_front(item.front_mask, item.nodata, 30))})
+        geometries.append(geometry)
+        records.append(record)
+    write_line_features(out / "fronts.gpkg", geometries, records, front_crs, FRONTS_LAYER,
+                        geojson_path=out / "fronts.geojson")
 
 
 def _oriented(centreline, notes):

@@ -30,6 +30,10 @@ HEADER_DEFAULTS = {
     ("CSC_Application/CSC.py", "Seed"): D.SEED,
     ("CSC_Application/CSC.py", "OceanRule"): D.OCEAN_RULE,
     ("CSC_Application/CSC.py", "MinSeaContact"): D.MIN_SEA_CONTACT,
+    ("CSC_Application/CSC.py", "GlacierID"): D.GLACIER_ID,
+    ("CSC_Application/CSC.py", "GlacierName"): D.GLACIER_NAME,
+    ("CSC_Application/CSC.py", "Author"): D.AUTHOR,
+    ("CSC_Application/CSC.py", "FrontCRS"): D.FRONT_CRS,
     ("Phase_1_CNN/TilePreparation.py", "TileSize"): D.TILE_SIZE,
     ("Phase_1_CNN/TilePreparation.py", "Stride"): D.STRIDE,
     ("Phase_1_CNN/TilePreparation.py", "Augment"): D.AUGMENTATION,
@@ -71,6 +75,10 @@ HEADER_DEFAULTS = {
     ("Batch/TerminusTimeSeries.py", "Seed"): D.SEED,
     ("Batch/TerminusTimeSeries.py", "Engine"): D.ENGINE,
     ("Batch/TerminusTimeSeries.py", "Out"): D.TIME_SERIES_OUTPUT,
+    ("Batch/TerminusTimeSeries.py", "GlacierID"): D.GLACIER_ID,
+    ("Batch/TerminusTimeSeries.py", "GlacierName"): D.GLACIER_NAME,
+    ("Batch/TerminusTimeSeries.py", "Author"): D.AUTHOR,
+    ("Batch/TerminusTimeSeries.py", "FrontCRS"): D.FRONT_CRS,
     ("Batch/ErrorHistogram.py", "BinM"): D.HISTOGRAM_BIN_M,
 }
 
