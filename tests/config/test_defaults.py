@@ -80,6 +80,10 @@ HEADER_DEFAULTS = {
     ("Batch/TerminusTimeSeries.py", "Author"): D.AUTHOR,
     ("Batch/TerminusTimeSeries.py", "FrontCRS"): D.FRONT_CRS,
     ("Batch/ErrorHistogram.py", "BinM"): D.HISTOGRAM_BIN_M,
+    ("Preparation/MakeComposite.py", "OutFolder"): D.COMPOSITE_FOLDER,
+    ("Preparation/MakeComposite.py", "MaskSCL"): list(D.SCL_MASK_CLASSES),
+    ("Preparation/MakeComposite.py", "KeepRawDN"): not D.HARMONISE_DN,
+    ("Preparation/RasteriseLabels.py", "Field"): D.LABEL_FIELD,
 }
 
 
