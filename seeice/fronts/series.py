@@ -208,6 +208,11 @@ def terminus_series(dated: list[DatedFront], transform, scheme: ClassScheme, box
     return table, notes
 
 
+def _true(value) -> bool:
+    return value is not None and not (isinstance(value, float) and np.isnan(value)) \
+        and bool(value)
+
+
 def _reasons(row: pd.Series) -> str:
     reasons = []
     if not row["Front_found"]:
@@ -218,8 +223,8 @@ def _reasons(row: pd.Series) -> str:
         reasons.append(f"{100 * row['Box_nodata_share']:.0f} % of the box is no-data or cloud")
     if pd.notna(row.get("Box_front_cover")) and row["Box_front_cover"] < MIN_FRONT_COVER:
         reasons.append(f"the front spans {100 * row['Box_front_cover']:.0f} % of the box's width")
-    if row.get("No_crossing") is True:
+    if _true(row.get("No_crossing")):
         reasons.append("the centreline does not cross the front")
-    if row.get("Several_crossings") is True:
+    if _true(row.get("Several_crossings")):
         reasons.append(f"{row['Crossings']} crossings of the centreline (most seaward used)")
     return "; ".join(reasons) or "flagged"

@@ -122,3 +122,24 @@ def test_repeated_dates_are_kept_and_said(series, detected):
     assert len(table) == len(detected) + 1
     assert table["Repeated_date"].sum() == 2
     assert any("twin_of_date_1" in n for n in notes)
+
+
+def test_a_front_crossing_the_centreline_twice_is_flagged_and_said(series, detected, caplog):
+    """A front folded back across the centreline: the most seaward crossing, and a flag."""
+    transform = series.dates[0].scene.transform
+    y = series.centreline.coords[0][1]
+    first = detected[0]
+    x = shapely.get_coordinates(first.front.intersection(series.centreline))[0, 0]
+    # A loop of front just upstream of the crossing adds two more crossings.
+    folded = shapely.MultiLineString([first.front, shapely.LineString(
+        [(x - 100, y - 30), (x - 100, y + 30), (x - 60, y + 30), (x - 60, y - 30)])])
+    item = DatedFront(**{**first.__dict__, "front": folded})
+    with caplog.at_level("WARNING", logger="seeice"):
+        table, _ = terminus_series([item, *detected[1:]], transform, GLACIER_SCHEME,
+                                   centreline=series.centreline)
+    row = table.iloc[0]
+    assert row["Crossings"] == 3 and bool(row["Several_crossings"]) and bool(row["Flagged"])
+    # Most seaward: the original crossing, nearest the ocean end.
+    assert row["Centreline_distance_m"] == pytest.approx(
+        series.centreline.project(shapely.Point(x, y)))
+    assert "3 crossings of the centreline" in caplog.text
