@@ -107,7 +107,7 @@ def _relative(values: pd.Series, dates: pd.Series, name: str) -> tuple[pd.Series
 
 def terminus_series(dated: list[DatedFront], transform, scheme: ClassScheme, box=None,
                     centreline=None, pixel_size: float | None = None,
-                    params: FrontParams = FrontParams()) -> tuple[pd.DataFrame, list[str]]:
+                    params: FrontParams | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Terminus positions of a series of dated fronts (module notes).
 
     Parameters
@@ -124,7 +124,7 @@ def terminus_series(dated: list[DatedFront], transform, scheme: ClassScheme, box
         Centreline, in the grid's CRS; ocean end first (a reversed one is turned round).
     pixel_size : float, optional
         Metres per pixel (default: from ``transform``).
-    params : FrontParams
+    params : FrontParams, optional
         Its ``frame`` sets how near no-data a front counts as touching it (frame + 3 px).
 
     Returns
@@ -147,6 +147,7 @@ def terminus_series(dated: list[DatedFront], transform, scheme: ClassScheme, box
     if not dated:
         raise DataError("no dated front to measure.")
     dated = sorted(dated, key=lambda d: d.date)
+    params = params or FrontParams()
     pixel_size = pixel_size or float(abs(transform.a))
     rasters = [d.classes for d in dated]
     notes = []

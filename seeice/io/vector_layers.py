@@ -52,6 +52,7 @@ def read_geometry(path: str | os.PathLike, kind: str, crs, what: str):
     DataError
         It cannot be read, holds no feature or more than one, or another geometry type.
     """
+    import pyogrio.errors
     import pyogrio.raw
     from rasterio.warp import transform_geom
 
@@ -60,7 +61,8 @@ def read_geometry(path: str | os.PathLike, kind: str, crs, what: str):
         raise InputFileError(f"the {what} file {path} does not exist.")
     try:
         meta, _, wkb, _ = pyogrio.raw.read(str(path))
-    except Exception as exc:  # pyogrio raises its own DataSourceError, DataLayerError, ...
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+            pyogrio.errors.FieldError, pyogrio.errors.GeometryError, OSError) as exc:
         raise DataError(f"the {what} file {path} cannot be read as a vector file ({exc}). "
                         "Give a GeoPackage, shapefile or GeoJSON.") from None
     geometries = [shapely.from_wkb(g) for g in wkb if g is not None]

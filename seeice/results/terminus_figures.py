@@ -108,7 +108,7 @@ def fronts_map_figure(image: np.ndarray, transform, fronts: list, dates: list, p
     bar = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.8)
     ticks = np.linspace(norm.vmin, norm.vmax, min(5, len(set(ordinals))))
     bar.set_ticks(ticks)
-    bar.set_ticklabels([str(pd.Timestamp.fromordinal(int(round(t))).date()) for t in ticks])
+    bar.set_ticklabels([str(pd.Timestamp.fromordinal(round(t)).date()) for t in ticks])
     bar.set_label("front date")
     ax.set_xlim(left, right)
     ax.set_ylim(bottom, top)

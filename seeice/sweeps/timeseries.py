@@ -26,7 +26,7 @@ import logging
 import os
 import shutil
 from pathlib import Path
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
