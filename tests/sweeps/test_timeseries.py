@@ -112,7 +112,7 @@ def test_images_on_different_grids_are_named(prepared, tmp_path):
     source = max(paths["images"].glob("S2_fjord_*.tif"))
     with rasterio.open(source) as src:
         profile, data = src.profile, src.read()
-    profile["transform"] = profile["transform"] * rasterio.Affine.translation(3, 0)
+    profile["transform"] = profile["transform"] @ rasterio.Affine.translation(3, 0)
     with rasterio.open(images / "S2_fjord_20200901.tif", "w", **profile) as dst:
         dst.write(data)
     with pytest.raises(RasterError, match="S2_fjord_20200901.tif .*origin"):
