@@ -17,7 +17,7 @@ ModelFolder = "demo_output/model"   # --model-folder: folder of the phase-one mo
 Start = 0                           # --start: first job (0-based row) to consider
 CoolDown = 0.0                      # --cool-down: seconds to wait between jobs (GPU cooling)
 Engine = "local"                    # --engine {local,ray}: run jobs here one by one, or in parallel on Ray
-Address = None                      # --address: Ray cluster address (default: a local Ray)
+Address: str = None                 # --address: Ray cluster address (default: a local Ray)
 # ==== END OF USER INPUTS ====
 
 import logging

@@ -18,7 +18,7 @@ PredictPath = "Data/Predict"    # --predict: folder of images to classify (compa
 ScorePath = "Results/CSC"       # --out: output prefix; outputs go to <prefix>_patch<k>/
 Experiment = "CSC"              # --experiment: short experiment name (k<k> is appended)
 Ndims = 4                       # --bands: bands used (3 = RGB, 4 = RGB + NIR)
-NClasses = None                 # --classes: number of classes (empty: from the model)
+NClasses: int = None            # --classes: number of classes (empty: from the model)
 Kernel_size = 7                 # --patch-size {1,3,5,7,15}: patch size k of the phase-two classifier
 size = 50                       # --tile-size: phase-one tile size (must match the model)
 CNNsamples = 500000             # --samples: training windows per class for phase two
@@ -29,7 +29,7 @@ SmallestElement = 2             # --smallest-element: mode filter disk radius / 
 GACglacier = 1                  # --gac-glacier {0,1}: paint the contoured glacier as glacier ice
 OceanRule = "sea"               # --ocean-rule {sea,published}: ocean of the front step: sea = the largest ocean object; published = the published rule (every ocean object off the frame, plus the largest)
 MinSeaContact = 0.5             # --min-sea-contact: smallest front length / glacier width at the front; shorter fronts are refused, with the reason in summary.csv (0: off)
-PixelSize = None                # --pixel-size: metres per pixel for plain (non-georeferenced) images
+PixelSize: float = None         # --pixel-size: metres per pixel for plain (non-georeferenced) images
 OutDPI = 400                    # --dpi: resolution of the 4-part figures
 Seed = 0                        # --seed: seed of sampling and phase-two training
 Demo = False                    # --demo: run the built-in synthetic demo instead (no data needed)

@@ -22,11 +22,11 @@ TileSize = 50                 # --tile-size: tile edge in pixels
 Stride = 25                   # --stride: step between tile windows in pixels
 ValidFraction = 0.0           # --valid-fraction: fraction of tiles (with their rotations) put in Valid/
 Seed = 0                      # --seed: random seed of the validation split and the noise
-Ndims = None                  # --bands: keep the first N bands (3 = RGB, 4 = RGB + NIR); None = all
-TensorName = None             # --tensor: write tensors NAME_T_<mode>.npy/NAME_L_<mode>.npy (groups NAME_G_<mode>.npy) instead of tile files
+Ndims: int = None             # --bands: keep the first N bands (3 = RGB, 4 = RGB + NIR); None = all
+TensorName: str = None        # --tensor: write tensors NAME_T_<mode>.npy/NAME_L_<mode>.npy (groups NAME_G_<mode>.npy) instead of tile files
 Mode = "float16"              # --mode {float16,uint8,uint8float16,int16}: tensor dtype (with --tensor)
-NormFactor = None             # --norm-factor: float16 divisor (with --tensor); None = 255 for 8-bit, 8192 otherwise
-NClasses = None               # --classes: class count recorded in the tensor (with --tensor); None = largest found
+NormFactor: float = None      # --norm-factor: float16 divisor (with --tensor); None = 255 for 8-bit, 8192 otherwise
+NClasses: int = None          # --classes: class count recorded in the tensor (with --tensor); None = largest found
 Augment = "dihedral"          # --augment {dihedral,rotations}: copies of each tile: dihedral = 4 rotations x mirror (8); rotations = the published tile + 90/180/270 rotations (4)
 RareClassTiles = 500          # --rare-tiles: classes with fewer tiles (copies included) at Stride are cut again at RareStride (0: off, as published)
 RareStride = 10               # --rare-stride: step between windows of rare classes in pixels (used when smaller than Stride)
