@@ -376,10 +376,30 @@ def run_metadata(run_dir: str | os.PathLike, record: dict | None = None) -> dict
                 "validation": validation or "Unknown"}
     missing = [k for k, v in meta.items() if v is None or v == "Unknown"]
     if missing:
-        log.warning("run %s: %s unknown (not in run.json nor in the folder name). Set them in the "
-                    "CSC inputs (for validation: Validation = Seen/Unseen) or name the folder "
-                    "like Hel_VGG16_50_RGBNIR_patch7.", run_dir.name, ", ".join(missing))
+        log.warning("run %s: %s unknown (not in run.json nor in the folder name). %s",
+                    run_dir.name, ", ".join(missing), _metadata_advice(run_dir.name, missing))
     return meta
+
+
+def _metadata_advice(name: str, missing: Sequence[str]) -> str:
+    """How to give the fields of a run's description that could not be found.
+
+    Every fix named here is one the folder-name reading of :func:`parse_run_name` (or the CSC
+    inputs) honours today.
+    """
+    stem, patch = re.subn(r"_patch(\d+)$", "", name)
+    suffix = f"_patch{name.rsplit('_patch', 1)[1]}" if patch else ""
+    fixes = {
+        "validation": (f"for validation, put the word 'seen' or 'unseen' in the run folder's "
+                       f"name (rename it to {stem}_unseen{suffix}, or give CSC.py --out "
+                       f"Results/{stem}_unseen for the next run)"),
+        "glacier": ("for the glacier, start a word of the folder name with Hel, Jak or Sto, or "
+                    "keep the images in a folder named for the glacier (CSC.py --predict)"),
+        "patch_size": "for the patch size, end the folder name with _patch<k>",
+        "tile_size": "for the tile size, put it as a word of the folder name (..._50_...)",
+    }
+    text = "; ".join(fixes[k] for k in missing if k in fixes)
+    return text[:1].upper() + text[1:] + "."
 
 
 def metadata_columns(meta: dict) -> dict:

@@ -65,3 +65,27 @@ def test_validation_derived_from_training_images(tmp_path):
     assert run_metadata(run)["validation"] == "Unseen"
     write_run_json(run, dict(config, Validation="unseen"), training={"images": ["S2_2019_hel"]})
     assert run_metadata(run)["validation"] == "Unseen"  # the config key wins
+
+
+def test_unknown_validation_advice_names_a_fix_that_exists(tmp_path, caplog):
+    """CSC.py has no Validation input: the advice is a seen/unseen word in the folder name."""
+    from seeice.config.inputs import parse_header
+    from repo_paths import REPO
+
+    csc_inputs = {s.name for s in parse_header(
+        (REPO / "CSC_Application" / "CSC.py").read_text(encoding="utf-8"))[1]}
+    run = tmp_path / "sweepA_patch5"
+    run.mkdir()
+    write_run_json(run, {"PredictPath": "Data/Kangerlussuaq", "Kernel_size": 5, "Ndims": 4})
+    with caplog.at_level(logging.WARNING, logger="seeice"):
+        assert run_metadata(run)["validation"] == "Unknown"
+    advice = caplog.text
+    if "Validation" not in csc_inputs:
+        assert "Validation =" not in advice and "CSC inputs" not in advice
+    assert "'unseen'" in advice and "sweepA_unseen_patch5" in advice
+    # Following the advice resolves it: the renamed folder is read as Unseen, without a warning.
+    renamed = run.rename(tmp_path / "sweepA_unseen_patch5")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="seeice"):
+        assert run_metadata(renamed)["validation"] == "Unseen"
+    assert "unknown" not in caplog.text
