@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from seeice.classes import class_count_advice
 from seeice.checks import positive_int
 from seeice.config.inputs import save_run_config
 from seeice.defaults import (
@@ -348,8 +349,8 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
             n_classes = max(found_classes)
         elif max(found_classes) > n_classes:
             raise ConfigError(f"the class rasters hold class {max(found_classes)} but "
-                              f"{n_classes} classes were given (--classes). Use --classes "
-                              f"{max(found_classes)} or check the class rasters.")
+                              f"{n_classes} classes were given (--classes). "
+                              + class_count_advice(found_classes, n_classes))
 
     subsets = [TRAIN_DIR] + ([VALID_DIR] if valid_fraction > 0 else [])
     masks = {TRAIN_DIR: lambda p: ~p.valid, VALID_DIR: lambda p: p.valid}

@@ -47,12 +47,35 @@ def read_jobs(path: str | os.PathLike) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"jobs CSV {path} does not exist.")
+    separator = _other_separator(path)
+    if separator:
+        raise JobsError(f"{path} separates its columns with {separator!r}, not ','; the jobs CSV "
+                        "is comma-separated (the sweep writes it back so after every job). Save "
+                        "it comma-separated (in a spreadsheet: CSV with ',' as the field "
+                        "separator) and run again.")
     try:
         jobs = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise JobsError(f"{path} is not a readable CSV: {exc}") from None
     jobs.columns = [c.strip() for c in jobs.columns]
     return jobs
+
+
+def _other_separator(path: Path) -> str | None:
+    """The field separator of a CSV saved with ';', tab or '|' instead of ',' (from its header
+    line: the required column names split by it), else None."""
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+            header = handle.readline()
+    except OSError:
+        return None
+    if "," in header:
+        return None
+    for separator in (";", "\t", "|"):
+        names = {name.strip() for name in header.split(separator)}
+        if len(names) > 1 and names & set(REQUIRED_COLUMNS):
+            return separator
+    return None
 
 
 def find_model(model_folder: str | os.PathLike, name: str) -> Path | None:
