@@ -29,6 +29,7 @@ SmallestElement = 2             # --smallest-element: mode filter disk radius / 
 GACglacier = 1                  # --gac-glacier {0,1}: paint the contoured glacier as glacier ice
 OceanRule = "sea"               # --ocean-rule {sea,published}: ocean of the front step: sea = the largest ocean object; published = the published rule (every ocean object off the frame, plus the largest)
 MinSeaContact = 0.5             # --min-sea-contact: smallest front length / glacier width at the front; shorter fronts are refused, with the reason in summary.csv (0: off)
+ResizeCompanions = False        # --resize-companions: match SCLS_/EDGE_ rasters on another grid than their image by position, resized by nearest neighbour (published; default: refuse them)
 PixelSize: float = None         # --pixel-size: metres per pixel for plain (non-georeferenced) images
 OutDPI = 400                    # --dpi: resolution of the 4-part figures
 Seed = 0                        # --seed: seed of sampling and phase-two training

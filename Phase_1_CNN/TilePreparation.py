@@ -30,6 +30,7 @@ NClasses: int = None          # --classes: class count recorded in the tensor (w
 Augment = "dihedral"          # --augment {dihedral,rotations}: copies of each tile: dihedral = 4 rotations x mirror (8); rotations = the published tile + 90/180/270 rotations (4)
 RareClassTiles = 500          # --rare-tiles: classes with fewer tiles (copies included) at Stride are cut again at RareStride (0: off, as published)
 RareStride = 10               # --rare-stride: step between windows of rare classes in pixels (used when smaller than Stride)
+ResizeCompanions = False      # --resize-companions: match SCLS_ rasters on another grid than their image by position, resized by nearest neighbour (published; default: refuse them)
 Radiometric = 0.0             # --radiometric: per-copy gain in [1-r, 1+r] and offset in [-r, r] x 5 % of full scale (10000 DN; 8-bit: 255), clipped, no-data kept (0: off)
 # ==== END OF USER INPUTS ====
 
@@ -43,7 +44,8 @@ def main(cfg):
                   tensor_name=None if cfg.TensorName is None else str(cfg.TensorName),
                   tensor_mode=cfg.Mode, norm_factor=cfg.NormFactor, n_classes=cfg.NClasses,
                   augmentation=cfg.Augment, rare_class_tiles=cfg.RareClassTiles,
-                  rare_stride=cfg.RareStride, radiometric=cfg.Radiometric, run_config=dict(cfg), script=script_name(__file__))
+                  rare_stride=cfg.RareStride, radiometric=cfg.Radiometric,
+                  resize_companions=cfg.ResizeCompanions, run_config=dict(cfg), script=script_name(__file__))
 
 
 if __name__ == "__main__":

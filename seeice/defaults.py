@@ -39,6 +39,7 @@ MEMORY_BUDGET_MB = 1024         #: working memory of row-block inference
 FIGURE_DPI = 400                #: resolution of the 4-part figures
 OUTPUT_PREFIX = "Results/CSC"   #: outputs go to <prefix>_patch<k>/
 EXPERIMENT = "CSC"              #: experiment name (k<k> is appended)
+RESIZE_COMPANIONS = False       #: match companions on another grid by position (published), not refuse
 OCEAN_RULE = "sea"              #: ocean for the front: "sea" (largest ocean object) or "published"
 MIN_SEA_CONTACT = 0.5           #: smallest front length / glacier width at the front (0: off)
 

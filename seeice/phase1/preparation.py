@@ -30,10 +30,12 @@ from seeice.defaults import (
     RADIOMETRIC,
     RARE_CLASS_TILES,
     RARE_STRIDE,
+    RESIZE_COMPANIONS,
     SEED,
 )
 from seeice.errors import ConfigError, DataError, InputFileError, RasterError
 from seeice.io.raster import (
+    Grid,
     find_companions,
     list_images,
     open_raster,
@@ -104,6 +106,7 @@ class _ImagePlan:
     cols: np.ndarray
     labels: np.ndarray
     valid: np.ndarray | None = None   # bool, shape (n,)
+    grid: Grid | None = None          # the image's grid, which the class raster must match
 
 
 def _check_inputs(tile_size, stride, valid_fraction, bands, rare_class_tiles, rare_stride):
@@ -120,8 +123,8 @@ def _check_inputs(tile_size, stride, valid_fraction, bands, rare_class_tiles, ra
 
 
 def _plan(images_dir: Path, tile_size: int, stride: int, valid_fraction: float, bands,
-          rng: np.random.Generator, n_copies: int, rare_class_tiles: int, rare_stride: int
-          ) -> tuple[list[_ImagePlan], list[str], int, np.dtype]:
+          rng: np.random.Generator, n_copies: int, rare_class_tiles: int, rare_stride: int,
+          resize_companions: bool = False) -> tuple[list[_ImagePlan], list[str], int, np.dtype]:
     """First pass: check every input, select pure windows (denser for rare classes) and the
     validation split.
 
@@ -147,6 +150,7 @@ def _plan(images_dir: Path, tile_size: int, stride: int, valid_fraction: float, 
             continue
         with open_raster(path) as src:
             height, width, count, dtype = src.height, src.width, src.count, np.dtype(src.dtypes[0])
+            grid = Grid.of(src)
         if bands is not None and count < bands:
             raise RasterError(f"{path.name} has {count} band(s) but {bands} were asked for "
                               f"(--bands). Use --bands {count} or give images with {bands} bands.")
@@ -156,18 +160,21 @@ def _plan(images_dir: Path, tile_size: int, stride: int, valid_fraction: float, 
                               "remove that image from the folder.")
         band_counts[path.name] = bands or count
         dtypes[path.name] = dtype
-        labels = read_labels(companions.classes, shape=(height, width), resize_to_shape=False)
+        labels = read_labels(companions.classes, grid, resize_to_shape=resize_companions,
+                             image_name=path.name)
         rows, cols, classes = select_windows(labels, tile_size, stride)
         if len(classes) == 0:
             log.warning("%s: no tile passes purity (at most %d%% unlabelled, at least %d%% one "
                         "class).", path.name, round(100 * MAX_UNLABELLED),
                         round(100 * MIN_MAJORITY))
-        plans.append(_ImagePlan(path, path.stem, companions.classes, rows, cols, classes))
+        plans.append(_ImagePlan(path, path.stem, companions.classes, rows, cols, classes,
+                                grid=grid))
     if not plans:
         raise InputFileError(f"no image in {images_dir} has an SCLS_<image stem> class raster "
                              "beside it. Put each image's class raster next to it.")
     if rare_class_tiles:
-        _add_rare_windows(plans, tile_size, stride, rare_stride, n_copies, rare_class_tiles)
+        _add_rare_windows(plans, tile_size, stride, rare_stride, n_copies, rare_class_tiles,
+                          resize_companions)
     for plan in plans:
         plan.valid = np.zeros(len(plan.labels), dtype=bool)
         if valid_fraction > 0:
@@ -195,7 +202,8 @@ def _plan(images_dir: Path, tile_size: int, stride: int, valid_fraction: float, 
 
 
 def _add_rare_windows(plans: list[_ImagePlan], tile_size: int, stride: int, rare_stride: int,
-                      n_copies: int, rare_class_tiles: int) -> None:
+                      n_copies: int, rare_class_tiles: int, resize_companions: bool = False
+                      ) -> None:
     """Add the windows of rare classes found at the denser stride (in place, sorted by position).
 
     A class is rare when all images together give it fewer than ``rare_class_tiles`` tiles
@@ -215,7 +223,8 @@ def _add_rare_windows(plans: list[_ImagePlan], tile_size: int, stride: int, rare
         return
     found = {}
     for plan in plans:
-        labels = read_labels(plan.classes_path)
+        labels = read_labels(plan.classes_path, plan.grid, resize_to_shape=resize_companions,
+                             image_name=plan.path.name)
         rows, cols, classes = select_windows(labels, tile_size, rare_stride)
         found[plan.stem] = (rows, cols, classes, labels.shape[1])
         for k in np.unique(classes):
@@ -267,7 +276,8 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
                   tensor_mode: str = "float16", norm_factor: float | None = None,
                   n_classes: int | None = None, augmentation: str = AUGMENTATION,
                   rare_class_tiles: int = RARE_CLASS_TILES, rare_stride: int = RARE_STRIDE,
-                  radiometric: float = RADIOMETRIC, run_config: dict | None = None, script: str | None = None) -> PreparationResult:
+                  radiometric: float = RADIOMETRIC, resize_companions: bool = RESIZE_COMPANIONS,
+                  run_config: dict | None = None, script: str | None = None) -> PreparationResult:
     """Cut, check and augment training tiles from a folder of images with class rasters.
 
     Parameters
@@ -310,6 +320,10 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
     radiometric : float
         Radiometric augmentation of the copies (see :mod:`seeice.phase1.augmentation`);
         0 (default) turns it off.
+    resize_companions : bool
+        A class raster on another grid than its image (size, CRS or transform) is refused
+        (False, default), or matched by position and resized by nearest neighbour with a
+        warning (True, as published).
     run_config, script : optional
         Resolved user inputs and script name for ``run.json`` (default: these arguments).
 
@@ -322,7 +336,7 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
     InputFileError
         The folder is missing, holds no images, or no image has a class raster.
     RasterError
-        A class raster's size differs from its image's, images differ in band count or
+        A class raster lies on another grid than its image (size, CRS or transform), images differ in band count or
         pixel type, or an image has fewer bands than asked.
     ConfigError
         Bad tile size, stride, fraction, bands, or a tile larger than an image.
@@ -342,7 +356,8 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
             raise ConfigError(f"tensor name {tensor_name!r} must be a plain file name stem.")
     rng = np.random.default_rng(seed)
     plans, skipped, n_bands, dtype = _plan(images_dir, tile_size, stride, valid_fraction,
-                                           bands, rng, len(copies), rare_class_tiles, rare_stride)
+                                           bands, rng, len(copies), rare_class_tiles, rare_stride,
+                                           resize_companions)
     found_classes = sorted({int(k) for p in plans for k in np.unique(p.labels)})
     if tensor_name is not None:
         if n_classes is None:
@@ -370,7 +385,7 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
                       "tensor_mode": tensor_mode, "norm_factor": norm_factor,
                       "n_classes": n_classes, "augmentation": augmentation,
                       "rare_class_tiles": rare_class_tiles, "rare_stride": rare_stride,
-                      "radiometric": radiometric}
+                      "radiometric": radiometric, "resize_companions": resize_companions}
     script = script or "seeice.phase1.preparation.prepare_tiles"
 
     if VALID_DIR in subsets and not counts[VALID_DIR]:

@@ -67,6 +67,7 @@ class CSCSettings:
     memory_budget_mb: int = D.MEMORY_BUDGET_MB
     pixel_size: float | None = None
     n_classes: int | None = None
+    resize_companions: bool = D.RESIZE_COMPANIONS
     progress: bool = True
     front_params: dict = field(default_factory=dict)
 
@@ -106,6 +107,7 @@ class CSCSettings:
             memory_budget_mb=int(get("MemoryBudgetMB", D.MEMORY_BUDGET_MB)),
             pixel_size=float(pixel) if pixel else None,
             n_classes=int(config["NClasses"]) if config.get("NClasses") else None,
+            resize_companions=bool(get("ResizeCompanions", D.RESIZE_COMPANIONS)),
             progress=bool(get("Progress", True)),
             front_params={"ocean_rule": str(get("OceanRule", D.OCEAN_RULE)),
                           "min_sea_contact": float(get("MinSeaContact", D.MIN_SEA_CONTACT))},

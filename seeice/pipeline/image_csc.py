@@ -102,12 +102,18 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
             raise DataError(f"{image_path.name} is {height} x {width} px, smaller than one "
                             f"{settings.tile_size} px tile; it cannot be classified.")
         companions = raster_io.find_companions(image_path)
-        labels = (raster_io.read_labels(companions.classes, (height, width), resize_to_shape=True)
+        grid = raster_io.Grid.of(image)
+        # A companion on another grid is refused (the image fails, the run goes on), unless
+        # --resize-companions asks for the published match by position.
+        labels = (raster_io.read_labels(companions.classes, grid,
+                                        resize_to_shape=settings.resize_companions,
+                                        image_name=image_path.name)
                   if companions.classes else None)
         if labels is not None:
             raster_io.check_class_values(labels, scheme.n_classes, companions.classes.name)
-        manual_front = (raster_io.read_labels(companions.edge, (height, width),
-                                              resize_to_shape=True) > 0
+        manual_front = (raster_io.read_labels(companions.edge, grid,
+                                              resize_to_shape=settings.resize_companions,
+                                              image_name=image_path.name) > 0
                         if companions.edge else None)
         valid = np.any(image.data != 0, axis=2)
         if not valid.any():
