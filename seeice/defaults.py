@@ -47,4 +47,7 @@ MIN_SEA_CONTACT = 0.5           #: smallest front length / glacier width at the 
 SUBSAMPLE_PIXELS = 10_000_000   #: pixels per run pooled for F1 (published)
 HISTOGRAM_BIN_M = 10.0          #: bin width of front-error histograms, metres
 
+# ---- Sweeps
+MAX_RETRIES = 0                 #: times Ray may rerun a job whose worker died (0: report it failed)
+
 SEED = 0                        #: seed of every random step unless given

@@ -30,6 +30,7 @@ HEADER_DEFAULTS = {
     ("CSC_Application/CSC.py", "Seed"): D.SEED,
     ("CSC_Application/CSC.py", "OceanRule"): D.OCEAN_RULE,
     ("CSC_Application/CSC.py", "ResizeCompanions"): D.RESIZE_COMPANIONS,
+    ("Batch/CSC_Batch.py", "MaxRetries"): D.MAX_RETRIES,
     ("Phase_1_CNN/TilePreparation.py", "ResizeCompanions"): D.RESIZE_COMPANIONS,
     ("CSC_Application/CSC.py", "MinSeaContact"): D.MIN_SEA_CONTACT,
     ("Phase_1_CNN/TilePreparation.py", "TileSize"): D.TILE_SIZE,
