@@ -337,7 +337,9 @@ def load_yaml_overrides(path: str | os.PathLike, specs: Sequence[InputSpec]) -> 
     """
     path = Path(path)
     if not path.is_file():
-        raise InputFileError(f"configuration file {path} does not exist.")
+        raise InputFileError(f"configuration file {path} does not exist. Check the path given "
+                             f"to --config (a relative path starts from the current folder, "
+                             f"{Path.cwd()}).")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
