@@ -151,7 +151,7 @@ def rewrite_companion(path: Path, shift_px: int = 0, crs=None, size=None, values
         path.write_bytes(raw[: len(raw) // 3])
         return path
     if shift_px:
-        transform = transform * Affine.translation(shift_px, 0)
+        transform = transform @ Affine.translation(shift_px, 0)
     if size is not None:
         data = data[: size[0], : size[1]]
     if values is not None:

@@ -117,3 +117,10 @@ def test_bad_user_input_is_one_clear_paragraph(case, tmp_path):
     assert outcome.output.count("ERROR") == 1  # one paragraph, no usage dump
     assert "usage:" not in outcome.output
     assert snapshot(tmp_path) == before  # refused before anything was written
+
+
+def test_a_message_never_splits_a_flag_or_a_path_across_lines(tmp_path):
+    deep = tmp_path / ("a-very-long-folder-name-with-hyphens" * 3) / "absent.yaml"
+    outcome = run_entry(CSC, "--config", deep).refused("InputFileError")
+    assert str(deep) in outcome.output  # whole, on one line
+    assert "--config" in outcome.output
