@@ -134,7 +134,8 @@ def check_jobs(jobs: pd.DataFrame, model_folder: str | os.PathLike, start: int =
     missing = [c for c in REQUIRED_COLUMNS if c not in jobs.columns]
     if missing:
         return [f"missing column(s): {', '.join(missing)} (required: "
-                f"{', '.join(REQUIRED_COLUMNS)})"]
+                f"{', '.join(REQUIRED_COLUMNS)}); add them to the header line, as in "
+                "Batch/jobs_example.csv"]
     base = _base(jobs_csv)
     columns = input_columns(jobs.columns)
     problems = list(columns.problems)
@@ -153,10 +154,11 @@ def check_jobs(jobs: pd.DataFrame, model_folder: str | os.PathLike, start: int =
         patch = _int(job["PatchSize"])
         if patch not in SUPPORTED_PATCH_SIZES:
             problems.append(f"{where}, column PatchSize: {job['PatchSize']!r} is not one of "
-                            f"{', '.join(map(str, SUPPORTED_PATCH_SIZES))}")
+                            f"{', '.join(map(str, SUPPORTED_PATCH_SIZES))}; write one of them")
         for column in ("Dims", "TileSize", "Patience"):
             if _int(job[column]) is None or _int(job[column]) < 0:
-                problems.append(f"{where}, column {column}: {job[column]!r} is not a whole number")
+                problems.append(f"{where}, column {column}: {job[column]!r} is not a whole number; "
+                                f"write one (digits only, such as 4)")
         if _int(job["WholeImage"]) not in (0, 1):
             problems.append(f"{where}, column WholeImage: {job['WholeImage']!r} is not 0 or 1")
         if not str(job["ExpShortHand"]).strip():
@@ -168,11 +170,12 @@ def check_jobs(jobs: pd.DataFrame, model_folder: str | os.PathLike, start: int =
             read_as = "" if str(source) == str(job["DataSource"]).strip() else \
                 f" (read as {source}: relative paths in a jobs CSV start from its folder)"
             problems.append(f"{where}, column DataSource: folder {job['DataSource']!r} does not "
-                            f"exist{read_as}")
+                            f"exist{read_as}; correct the cell")
         model_path = find_model(model_folder, str(job["Model"]))
         if model_path is None:
             problems.append(f"{where}, column Model: no {job['Model']!r} (.keras or .h5) in "
-                            f"{model_folder}")
+                            f"{model_folder}; put the model there, correct the cell, or give "
+                            "the folder that holds it with --model-folder")
             continue
         try:
             if model_path not in metadata_cache:
