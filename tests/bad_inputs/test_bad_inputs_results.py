@@ -1,0 +1,82 @@
+"""Bad inputs of the results scripts (BuildDataFrame, ErrorHistogram, SweepSummary,
+ClearJoint): missing, empty or unfinished run folders are refused (exit 2) or skipped by name,
+never pooled as complete; ClearJoint never removes a single-model run's results.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bad_input_helpers import run_entry, snapshot
+from results_helpers import full_run, helheim_config, known_run
+
+FRAME = "Batch/BuildDataFrame.py"
+HIST = "Batch/ErrorHistogram.py"
+SUMMARY = "Batch/SweepSummary.py"
+CLEAR = "Batch/ClearJoint.py"
+
+
+def _unfinished(root):
+    run = known_run(root / "runs", config=helheim_config())
+    record = json.loads((run / "run.json").read_text())
+    record["status"] = "interrupted"
+    (run / "run.json").write_text(json.dumps(record))
+    np.save(run / "imgA_cfdistances.npy", np.array([10.0, 20.0]))
+    return root / "runs"
+
+
+def _empty(root):
+    (root / "runs").mkdir()
+    return root / "runs"
+
+
+#: case -> (script, arguments from tmp_path, error kind, phrases)
+CASES = {
+    "frame-runs-missing": (FRAME, lambda t: [t / "nowhere", "--out", t / "t.csv"],
+                           "InputFileError", ["nowhere"]),
+    "frame-runs-empty": (FRAME, lambda t: [_empty(t), "--out", t / "t.csv"], "DataError",
+                         ["no CSC runs found"]),
+    "frame-only-an-unfinished-run": (FRAME, lambda t: [_unfinished(t), "--out", t / "t.csv"],
+                                     "DataError", ["no complete CSC run"]),
+    "frame-calving-of-an-unfinished-run": (FRAME, lambda t: [_unfinished(t), "--out",
+                                                             t / "t.csv", "--calving"],
+                                           "DataError", ["no complete CSC run"]),
+    "frame-two-tables-at-once": (FRAME, lambda t: [_empty(t), "--out", t / "t.csv", "--calving",
+                                                   "--valley-margin", t],
+                                 "ConfigError", ["--calving and --valley-margin each build their "
+                                                 "own table", "give one of them"]),
+    "histogram-unfinished-run": (HIST, lambda t: [_unfinished(t) / "Sweep_patch7"], None,
+                                 ["not marked complete"]),
+    "histogram-run-missing": (HIST, lambda t: [t / "nowhere_patch7"], None, ["nowhere_patch7"]),
+    "summary-runs-empty": (SUMMARY, lambda t: [_empty(t), "--out", t / "s.png"], None,
+                           ["no CSC runs found"]),
+    "clear-joint-runs-missing": (CLEAR, lambda t: [t / "nowhere"], None, ["nowhere"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_results_scripts_refuse_what_is_not_a_complete_run(case, tmp_path):
+    script, make, kind, phrases = CASES[case]
+    args = make(tmp_path)
+    before = snapshot(tmp_path)
+    outcome = run_entry(script, *args).refused(*([kind] if kind else []), *phrases)
+    assert "ERROR" in outcome.output
+    assert snapshot(tmp_path) == before  # no table or figure that would look complete
+    assert not (tmp_path / "t.csv").exists() and not (tmp_path / "s.png").exists()
+
+
+def test_clear_joint_keeps_a_single_model_run_named_like_a_joint_one(tmp_path):
+    runs = tmp_path / "runs"
+    joint = tmp_path / "joint"
+    joint.mkdir()
+    (joint / "img1.tif").write_bytes(b"x")
+    single = full_run(runs, "Jointbreen_patch1", "Jk1", ["img1", "img2"],
+                      config={"Experiment": "J", "Kernel_size": 1, "size": 50},
+                      training={"tensor": "Jointbreen_T_float16.npy", "max_epochs": 10})
+    before = snapshot(single)
+    outcome = run_entry(CLEAR, runs, "--joint-images", joint)
+    assert outcome.code == 0 and "Traceback" not in outcome.output
+    assert snapshot(single) == before
