@@ -36,24 +36,29 @@ def _empty(root):
 #: case -> (script, arguments from tmp_path, error kind, phrases)
 CASES = {
     "frame-runs-missing": (FRAME, lambda t: [t / "nowhere", "--out", t / "t.csv"],
-                           "InputFileError", ["nowhere"]),
+                           "InputFileError", ["nowhere does not exist",
+                                             "Give the folder that holds one sub-folder per CSC run"]),
     "frame-runs-empty": (FRAME, lambda t: [_empty(t), "--out", t / "t.csv"], "DataError",
-                         ["no CSC runs found"]),
+                         ["no CSC runs found", "Give the folder that holds the run folders"]),
     "frame-only-an-unfinished-run": (FRAME, lambda t: [_unfinished(t), "--out", t / "t.csv"],
-                                     "DataError", ["no complete CSC run"]),
+                                     "DataError", ["no complete CSC run", "status 'interrupted'",
+                                                   "Rerun it (CSC_Batch.py redoes unfinished jobs)"]),
     "frame-calving-of-an-unfinished-run": (FRAME, lambda t: [_unfinished(t), "--out",
                                                              t / "t.csv", "--calving"],
-                                           "DataError", ["no complete CSC run"]),
+                                           "DataError", ["no complete CSC run", "Rerun it"]),
     "frame-two-tables-at-once": (FRAME, lambda t: [_empty(t), "--out", t / "t.csv", "--calving",
                                                    "--valley-margin", t],
                                  "ConfigError", ["--calving and --valley-margin each build their "
                                                  "own table", "give one of them"]),
     "histogram-unfinished-run": (HIST, lambda t: [_unfinished(t) / "Sweep_patch7"], None,
-                                 ["not marked complete"]),
-    "histogram-run-missing": (HIST, lambda t: [t / "nowhere_patch7"], None, ["nowhere_patch7"]),
+                                 ["Sweep_patch7 is unfinished", "not marked complete",
+                                  "Rerun it"]),
+    "histogram-run-missing": (HIST, lambda t: [t / "nowhere_patch7"], None, ["nowhere_patch7 does not exist",
+                                                                           "Give one CSC run folder"]),
     "summary-runs-empty": (SUMMARY, lambda t: [_empty(t), "--out", t / "s.png"], None,
-                           ["no CSC runs found"]),
-    "clear-joint-runs-missing": (CLEAR, lambda t: [t / "nowhere"], None, ["nowhere"]),
+                           ["no CSC runs found", "Give the folder that holds the run folders"]),
+    "clear-joint-runs-missing": (CLEAR, lambda t: [t / "nowhere"], None,
+                                 ["runs folder", "nowhere does not exist", "Give the folder"]),
 }
 
 
