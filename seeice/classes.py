@@ -195,6 +195,13 @@ def shipped_schemes() -> list[str]:
                   if str(p).endswith(".yaml"))
 
 
+def looks_like_fill(value: int, n_classes: int) -> bool:
+    """True when a class number is far beyond any class scheme of ``n_classes`` classes (more
+    than twice ``max(n_classes, 10)``, such as 255 or 99 for 7 classes): a no-data or fill
+    value, never a class."""
+    return int(value) > 2 * max(int(n_classes), 10)
+
+
 def class_count_advice(found, n_classes: int) -> str:
     """The fix for class numbers above the class count ``n_classes``, as one sentence.
 
@@ -217,7 +224,7 @@ def class_count_advice(found, n_classes: int) -> str:
         return ""
     largest = above[-1]
     shown = ", ".join(str(k) for k in above[:10])
-    if largest > 2 * max(n_classes, 10):
+    if looks_like_fill(largest, n_classes):
         return (f"Value {largest} is far beyond any class count: it looks like a no-data or "
                 "fill value, not a class, so do not raise --classes. Declare it as the SCLS_ "
                 "rasters' nodata value (then it is read as unlabelled) or recode it to 0, and "

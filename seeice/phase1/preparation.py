@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from seeice.classes import class_count_advice
+from seeice.classes import class_count_advice, looks_like_fill
 from seeice.checks import positive_int
 from seeice.config.inputs import save_run_config
 from seeice.defaults import (
@@ -359,6 +359,12 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
                                            bands, rng, len(copies), rare_class_tiles, rare_stride,
                                            resize_companions)
     found_classes = sorted({int(k) for p in plans for k in np.unique(p.labels)})
+    if n_classes is None and len(found_classes) > 1 and \
+            looks_like_fill(found_classes[-1], found_classes[-2]):
+        # No-data is never a class: a fill value would become a class of its own (C255).
+        raise ConfigError(f"the class rasters hold class {found_classes[-1]} beside classes "
+                          f"{', '.join(map(str, found_classes[:-1]))}. "
+                          + class_count_advice(found_classes, found_classes[-2]))
     if tensor_name is not None:
         if n_classes is None:
             n_classes = max(found_classes)
