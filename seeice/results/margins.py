@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from seeice.errors import DataError, InputFileError, RasterError
-from seeice.io.raster import read_image, read_labels
+from seeice.io.raster import Grid, read_image, read_labels
 from seeice.results.completeness import complete_runs, keep_complete_images
 from seeice.results.runs import (
     CLASSIFIED_PATTERNS,
@@ -123,7 +123,8 @@ def run_margin_distances(run_dir: str | os.PathLike, vm_dir: str | os.PathLike,
             raise DataError(f"{path} has no georeferencing, so its pixel size is unknown. Give "
                             "the pixel size in metres (--pixel-size).")
         classes = raster.data[..., 0]
-        margin = read_labels(vm_path, shape=classes.shape)
+        # The margin must lie on the classified image's grid (size, CRS, transform).
+        margin = read_labels(vm_path, Grid.of(raster), image_name=path.name)
         d = margin_distances(classes, margin, size, rock_classes)
         if d.size == 0:
             log.warning("run %s, image %s: no predicted rock boundary longer than %d vertices "

@@ -28,6 +28,21 @@ def _unfinished(root):
     return root / "runs"
 
 
+def _margin_on_another_grid(root):
+    from rasterio.transform import Affine
+
+    from results_helpers import CRS_UTM, TRANSFORM_10M, rock_rasters, write_geotiff
+    from seeice.io.raster import write_raster
+
+    run = known_run(root / "runs", config=helheim_config())
+    classes, margin = rock_rasters()
+    write_geotiff(run / "imgA_classified.tif", classes)
+    (root / "vm").mkdir()
+    write_raster(root / "vm" / "VM_imgA.tif", margin, crs=CRS_UTM,
+                 transform=TRANSFORM_10M @ Affine.translation(40, 0))
+    return [root / "runs", "--out", root / "t.csv", "--valley-margin", root / "vm"]
+
+
 def _empty(root):
     (root / "runs").mkdir()
     return root / "runs"
@@ -50,6 +65,9 @@ CASES = {
                                                    "--valley-margin", t],
                                  "ConfigError", ["--calving and --valley-margin each build their "
                                                  "own table", "give one of them"]),
+    "frame-valley-margin-on-another-grid": (FRAME, _margin_on_another_grid, "RasterError",
+                                            ["VM_imgA.tif is not on the grid of imgA_classified.tif",
+                                             "transform differs", "re-export it"]),
     "histogram-unfinished-run": (HIST, lambda t: [_unfinished(t) / "Sweep_patch7"], None,
                                  ["Sweep_patch7 is unfinished", "not marked complete",
                                   "Rerun it"]),
