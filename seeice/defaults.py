@@ -51,3 +51,9 @@ HISTOGRAM_BIN_M = 10.0          #: bin width of front-error histograms, metres
 MAX_RETRIES = 0                 #: times Ray may rerun a job whose worker died (0: report it failed)
 
 SEED = 0                        #: seed of every random step unless given
+
+# ---- Sentinel-2 products in (MakeComposite, RasteriseLabels)
+COMPOSITE_FOLDER = "Data/Composites"    #: where MakeComposite writes its composites
+SCL_MASK_CLASSES = (0, 1, 3, 8, 9, 10)  #: SCL classes masked (11, snow and ice, never is)
+HARMONISE_DN = True             #: add the declared offsets of baseline 04.00 and later
+LABEL_FIELD = "class"           #: class field of the polygons RasteriseLabels reads

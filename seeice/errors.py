@@ -44,6 +44,10 @@ class JobsError(SeeIceError, ValueError):
     """A jobs CSV is malformed: missing columns, bad values, missing folders or models."""
 
 
+class ProductError(SeeIceError, ValueError):
+    """A Sentinel-2 product is not one, lacks bands or metadata, or is damaged (a corrupt zip)."""
+
+
 def one_line(exc: BaseException, limit: int = 500) -> str:
     """``"<ErrorType>: <message>"`` on one line, at most ``limit`` characters (for CSV cells and logs)."""
     text = " ".join(str(exc).split()) or type(exc).__name__

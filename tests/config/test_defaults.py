@@ -61,6 +61,10 @@ HEADER_DEFAULTS = {
     ("Phase_1_CNN/FineTuneCNN.py", "Epochs"): D.FINE_TUNE_MAX_EPOCHS,
     ("Batch/BuildDataFrame.py", "Subsample"): D.SUBSAMPLE_PIXELS,
     ("Batch/ErrorHistogram.py", "BinM"): D.HISTOGRAM_BIN_M,
+    ("Preparation/MakeComposite.py", "OutFolder"): D.COMPOSITE_FOLDER,
+    ("Preparation/MakeComposite.py", "MaskSCL"): list(D.SCL_MASK_CLASSES),
+    ("Preparation/MakeComposite.py", "KeepRawDN"): not D.HARMONISE_DN,
+    ("Preparation/RasteriseLabels.py", "Field"): D.LABEL_FIELD,
 }
 
 

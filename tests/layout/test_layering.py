@@ -19,6 +19,7 @@ RANKS = {
     "schemes": 0,   # package data
     "io": 1,
     "config": 2,
+    "products": 2,  # Sentinel-2 products in: composites, labels from vector files
     "metrics": 3,
     "fronts": 3,
     "datasets": 3,

@@ -11,7 +11,8 @@ from seeice.config.inputs import parse_header
 
 from repo_paths import REPO
 
-SCRIPTS = sorted(p.relative_to(REPO).as_posix() for folder in ("Phase_1_CNN", "CSC_Application", "Batch")
+SCRIPTS = sorted(p.relative_to(REPO).as_posix() for folder in ("Phase_1_CNN", "CSC_Application", "Batch",
+                                                                  "Preparation")
                  for p in (REPO / folder).glob("*.py"))
 
 
