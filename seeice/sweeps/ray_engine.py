@@ -57,7 +57,7 @@ def _run_config(runner: Callable[[dict], str], config: dict) -> tuple[str | None
             try:
                 return runner(config), None
             except Exception as exc:  # reported to the driver, which records it
-                logging.getLogger("seeice").exception("job failed: %s", one_line(exc))
+                logging.getLogger("seeice").exception("job failed")
                 return None, one_line(exc)
     except OSError as exc:  # the log file itself could not be written
         return None, one_line(exc)

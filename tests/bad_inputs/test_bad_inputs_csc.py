@@ -173,7 +173,7 @@ def test_a_bad_image_fails_alone_and_the_run_goes_on(stem, failing_images_run):
 
 def test_resize_companions_matches_a_shifted_companion_by_position_with_a_warning(setup,
                                                                                    tmp_path):
-    root, model, _ = setup
+    _, model, _ = setup
     folder = tmp_path / "shifted"
     scene_files(folder, "c", seed=3)
     rewrite_companion(folder / "SCLS_c.tif", shift_px=40)
@@ -192,7 +192,7 @@ def test_ctrl_c_marks_the_run_interrupted_and_says_what_is_unfinished(setup, tmp
                                                                       monkeypatch):
     from seeice.pipeline import image_csc
 
-    root, model, good = setup
+    _, model, good = setup
     monkeypatch.setattr(image_csc, "classify_tiles",
                         lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
     outcome = run_entry(CSC, *csc_args(model, good, tmp_path / "R"))

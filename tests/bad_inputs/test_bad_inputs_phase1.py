@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from rasterio.crs import CRS
 
-from bad_input_helpers import rewrite_companion, run_entry, snapshot, tiny_model
+from bad_input_helpers import rewrite_companion, run_entry, snapshot
 from tiling_helpers import halves_labels, random_image, write_pair, write_tile_folder
 
 TILES = "Phase_1_CNN/TilePreparation.py"

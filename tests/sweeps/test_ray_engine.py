@@ -147,6 +147,7 @@ def test_a_folder_holding_only_a_job_log_counts_as_empty(tmp_path):
     assert not only_a_job_log(out)
 
 
+@pytest.mark.slow  # starting Ray takes about 20 s
 def test_real_ray_job_log_and_thread_pools(tmp_path):
     ray = pytest.importorskip("ray", reason="Ray is optional (requirements-ray.txt)")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
