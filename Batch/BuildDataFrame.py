@@ -4,9 +4,14 @@ Default: the classification table, four rows per run (weighted F1 over all class
 glacier ice, for phase 1 (CNN) and phase 2 (CSC)), from the pooled OvPdat_*.npz label files
 of each run. With --calving: the calving-front error table (mode, median, mean and standard
 deviation of the front distances of each run). With --valley-margin DIR: the valley-margin
-error table (predicted rock boundaries against the VM_<stem>.tif rasters in DIR). Each run is
+error table (predicted rock boundaries against the VM_<stem>.tif rasters in DIR); it also
+writes each image's margin distances as <run>/valley_margins/<stem>_vmdistances.npy. Each run is
 described (patch size, tile size, bands, CNN training, glacier, validation) from its run.json,
-or from its folder name for runs made elsewhere. Unfinished runs and images (not marked
+else from whole tokens of its folder name (Hel/Jak/Sto, NIR or RGBNIR, joint, patch<k>, _50_).
+Validation comes from CSC.py --validation seen|unseen (or a Validation column of the jobs
+CSV); without it, from the model's training record, else the paper's rule on a glacier token
+of the run folder's name (Helheim Seen, Jakobshavn and Store Unseen). Where each field came
+from is logged. Unfinished runs and images (not marked
 complete in run.json) are skipped with a warning naming them; run folders without run.json
 are read as published, complete runs.
 """
@@ -18,6 +23,7 @@ Seed = 0                         # --seed: seed of the pixel subsample
 Calving = False                  # --calving: build the calving-front error table instead
 ValleyMargin = ""                # --valley-margin: folder of VM_<stem>.tif; valley-margin table
 PixelSize = 0.0                  # --pixel-size: metres per pixel of PNG rasters (0: GeoTIFF's)
+ModeBin = 10.0                   # --mode-bin: Mode of the distances in bins of this many metres (0: the exact most common value, as published)
 # ==== END OF USER INPUTS ====
 
 import logging
@@ -38,10 +44,10 @@ def main(cfg):
         raise ConfigError("--calving and --valley-margin each build their own table; give one "
                           "of them per run of BuildDataFrame.")
     if cfg.Calving:
-        table = calving_table(cfg.RunsDir)
+        table = calving_table(cfg.RunsDir, mode_bin=cfg.ModeBin)
     elif cfg.ValleyMargin:
         table = valley_margin_table(cfg.RunsDir, cfg.ValleyMargin,
-                                    pixel_size=cfg.PixelSize or None)
+                                    pixel_size=cfg.PixelSize or None, mode_bin=cfg.ModeBin)
     else:
         table = classification_table(cfg.RunsDir, subsample=cfg.Subsample, seed=cfg.Seed)
     out = Path(cfg.OutCSV)

@@ -25,6 +25,8 @@ CNNsamples = 500000             # --samples: training windows per class for phas
 WholeImage = 1                  # --whole-image {0,1}: 1 whole image at once, 0 row blocks (same result)
 MemoryBudgetMB = 1024           # --memory-budget: memory budget of phase-two inference in MB
 Patience = 10                   # --patience: early-stopping patience of phase two (50 suits k = 1)
+PatchModel = "fresh"            # --patch-model {fresh,carried}: phase-two classifier: a fresh one per image, or one carried from image to image (published)
+BatchRule = "updates"           # --batch-rule {updates,published}: phase-two batch: int(500000 / k^2) made small enough for 100 updates per epoch, or int(500000 / k^2) (published)
 SmallestElement = 2             # --smallest-element: mode filter disk radius / 2 in px (0: off)
 GACglacier = 1                  # --gac-glacier {0,1}: paint the contoured glacier as glacier ice
 OceanRule = "sea"               # --ocean-rule {sea,published}: ocean of the front step: sea = the largest ocean object; published = the published rule (every ocean object off the frame, plus the largest)
@@ -33,6 +35,8 @@ ResizeCompanions = False        # --resize-companions: match SCLS_/EDGE_ rasters
 PixelSize: float = None         # --pixel-size: metres per pixel for plain (non-georeferenced) images
 OutDPI = 400                    # --dpi: resolution of the 4-part figures
 Seed = 0                        # --seed: seed of sampling and phase-two training
+Validation = ""                 # --validation {seen,unseen,}: phase one was trained on this glacier (seen) or not (unseen), recorded for the results tables (empty: inferred, see Batch/BuildDataFrame.py)
+Glacier = ""                    # --glacier: glacier name for the results tables (empty: a Hel/Jak/Sto token of the output folder name)
 Demo = False                    # --demo: run the built-in synthetic demo instead (no data needed)
 DemoFolder = "demo_output"      # --demo-folder: working folder of the demo
 # ==== END OF USER INPUTS ====

@@ -22,6 +22,8 @@ Epochs = 120                  # --epochs: most training epochs
 ClassBalance = "weights"      # --class-balance {weights,batches,none}: loss weights by inverse class frequency, class-balanced batches, or none (published)
 Select = "macro_f1"           # --select {macro_f1,min_recall,accuracy}: metric that stops training and picks the epoch kept; accuracy without restore is published
 Patience = 20                 # --patience: stop after this many epochs without improvement of Select (macro_f1, min_recall)
+Split = "group"               # --split {group,random}: validation split by source window (group; random when the tensor has no group file) or at random (published)
+Precision = "auto"            # --precision {auto,float32,mixed_float16,mixed_bfloat16}: float precision policy (auto: chosen per machine); a model saved in another is rebuilt in it
 Seed = 0                      # --seed: random seed of the split and the shuffling
 # ==== END OF USER INPUTS ====
 
@@ -35,6 +37,7 @@ def main(cfg):
               learning_rate=cfg.LearningRate, batch_size=cfg.BatchSize,
               target_accuracy=cfg.TargetAccuracy, epochs=cfg.Epochs, seed=cfg.Seed,
               class_balance=cfg.ClassBalance, select=cfg.Select, patience=cfg.Patience,
+              precision=cfg.Precision, split=cfg.Split,
               run_config=dict(cfg), script=script_name(__file__))
 
 

@@ -4,7 +4,9 @@ A VGG16 base (or DenseNet121 / ResNet50) without its top, from random weights, w
 dense head, learns to classify tiles of TensorPath (from CompileTensor) by the class numbers in
 LabelPath. 20 % of the source windows of each class, drawn with Seed, validate (all copies of a
 window on one side; the <name>_G_<mode>.npy beside the tensor says which tile came from which
-window; a tensor without it is split at random, with a warning that validation reads high).
+window; a tensor without it, or Split random (the published split), is split at random, with a
+warning that validation reads high). Ndims 3 on a 4-band tensor trains an RGB model on its
+first three bands and TileCrop a model of smaller tiles (the published NIR and Tilesize).
 ClassBalance weights the loss by inverse class frequency, or draws class-balanced batches.
 Every epoch is scored per class on the validation tiles; training stops at the end of the first
 epoch whose validation Select metric reaches TargetAccuracy, after Patience epochs without
@@ -25,7 +27,8 @@ LabelPath = "Data/Tiles/Train/Tensor_L_float16.npy"   # --labels: class numbers 
 OutPath = "Models"            # --out: output folder of the model, history, report and run.json
 ModelName = "VGG16_50_RGBNIR"  # --name: model name (OutPath/ModelName.keras)
 CNNname = "vgg16"             # --base {vgg16,densenet121,resnet50,compact}: convolutional base (compact: small, for quick looks)
-Ndims = 4                     # --bands: bands per tile (3 = RGB, 4 = RGB + NIR); must match the tensor
+Ndims = 4                     # --bands: bands to train on (3 = RGB, 4 = RGB + NIR): the tensor's first Ndims; 3 from a 4-band tensor is the published NIR = False
+TileCrop = 0                  # --tile-crop: train on the top-left TileCrop x TileCrop px of every tile, as the published Tilesize did (0: whole tiles)
 NClasses = 7                  # --classes: number of classes
 BatchSize = 50                # --batch-size: tiles per training batch
 Epochs = 120                  # --epochs: most training epochs
@@ -38,6 +41,7 @@ Scheme: str = None            # --scheme: class names: glacier, fluvial or a sch
 ClassBalance = "weights"      # --class-balance {weights,batches,none}: loss weights by inverse class frequency, class-balanced batches, or none (published)
 Select = "macro_f1"           # --select {macro_f1,min_recall,accuracy}: metric that stops training and picks the epoch kept; accuracy without restore is published
 Patience = 20                 # --patience: stop after this many epochs without improvement of Select (macro_f1, min_recall)
+Split = "group"               # --split {group,random}: validation split by source window (group; random when the tensor has no group file) or at random (published)
 Seed = 0                      # --seed: random seed of the split, the shuffling and the initial weights
 # ==== END OF USER INPUTS ====
 
@@ -54,6 +58,7 @@ def main(cfg):
                    tuning_epochs=cfg.TuningEpochs, precision=cfg.Precision, seed=cfg.Seed,
                    learning_rate=cfg.LearningRate, scheme=cfg.Scheme,
                    class_balance=cfg.ClassBalance, select=cfg.Select, patience=cfg.Patience,
+                   tile_crop=cfg.TileCrop, split=cfg.Split,
                    run_config=dict(cfg), script=script_name(__file__))
 
 

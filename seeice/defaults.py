@@ -25,6 +25,9 @@ TUNING_EPOCHS = 50              #: epochs of a tuning run
 CLASS_BALANCE = "weights"       #: "weights" (inverse class frequency), "batches" or "none" (published)
 SELECT = "macro_f1"             #: best epoch by "macro_f1", "min_recall" or "accuracy" (published)
 PHASE_ONE_PATIENCE = 20         #: epochs without improvement before phase one stops
+TILE_CROP = 0                   #: train on the top-left crop of every tile (0: whole tiles)
+PRECISION = "auto"              #: float precision policy of training (chosen per machine)
+SPLIT = "group"                 #: validation split: "group" (by source window) or "random" (published)
 FINE_TUNE_BATCH_SIZE = 25       #: fine-tuning batch
 FINE_TUNE_TARGET_ACCURACY = 0.995
 FINE_TUNE_LEARNING_RATE = 1e-5
@@ -42,10 +45,17 @@ EXPERIMENT = "CSC"              #: experiment name (k<k> is appended)
 RESIZE_COMPANIONS = False       #: match companions on another grid by position (published), not refuse
 OCEAN_RULE = "sea"              #: ocean for the front: "sea" (largest ocean object) or "published"
 MIN_SEA_CONTACT = 0.5           #: smallest front length / glacier width at the front (0: off)
+PATCH_MODEL = "fresh"           #: phase-two model: "fresh" per image, or "carried" image to image (published)
+BATCH_RULE = "updates"          #: phase-two batch: int(500000/k^2) with >= 100 updates per epoch, or "published"
+VALIDATION = ""                 #: "seen" / "unseen" for the results tables ("": inferred)
+GLACIER = ""                    #: glacier name for the results tables ("": from the folder name)
 
 # ---- Results
 SUBSAMPLE_PIXELS = 10_000_000   #: pixels per run pooled for F1 (published)
+FOLDER_SUBSAMPLE_PIXELS = 1_000_000  #: pixels pooled for one run's per-class report (published)
 HISTOGRAM_BIN_M = 10.0          #: bin width of front-error histograms, metres
+MODE_BIN_M = 10.0               #: the Mode of distances is taken in bins of this (0: exact, published)
+CATASTROPHIC_ERROR_M = 1000.0   #: a front error over this is catastrophic (published)
 
 # ---- Sweeps
 MAX_RETRIES = 0                 #: times Ray may rerun a job whose worker died (0: report it failed)

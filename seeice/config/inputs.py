@@ -237,6 +237,10 @@ def _coerce(spec: InputSpec, value: Any, source: str, text: bool = False,
                f"{spec.name}: {_example_value(spec)} in a YAML file")
         raise ConfigError(f"{source}: {spec.name} ({spec.flag}) must be {example}{empty} "
                           f"(type {kind.__name__}), got {value!r}. {fix}.") from None
+    if spec.choices is not None and isinstance(result, str) and result not in spec.choices:
+        # text choices are matched in any case (a jobs-CSV cell "Seen" is the choice "seen")
+        result = next((c for c in spec.choices
+                       if isinstance(c, str) and c.lower() == result.strip().lower()), result)
     if spec.choices is not None and result is not None:
         values = result if isinstance(result, list) else [result]
         bad = [v for v in values if v not in spec.choices]

@@ -18,10 +18,10 @@ d. **Contoured glacier**: a morphological geodesic active contour on ``1 - glaci
    ``erosions`` times (3x3 cross).
 e. The ocean minus the contoured glacier; a ``frame``-pixel frame of the contoured glacier is
    cleared so that its outline closes inside the image; contours at ``contour_level``; the
-   **longest** contour is kept (the published loop kept the last one found); its vertices
-   are rasterised onto the glacier-side pixel (each vertex lies half-way between a glacier
-   and a non-glacier pixel) and the line closed by a ``line_closing`` square. This is the
-   glacier outline, one to two pixels wide.
+   **longest** contour is kept (the published loop overwrote its size array, so it always
+   kept the first contour found); its vertices are rasterised onto the glacier-side pixel
+   (each vertex lies half-way between a glacier and a non-glacier pixel) and the line closed
+   by a ``line_closing`` square. This is the glacier outline, one to two pixels wide.
 f. The ocean is dilated by an ``ocean_dilation`` square; the front is the outline AND the
    dilated ocean, i.e. the part of the glacier outline within about 15 pixels of ocean; the
    largest 8-connected object is kept.
@@ -76,6 +76,7 @@ from seeice.fronts.morphology import (
     dilate,
     largest_object,
     longest_contour,
+    off_frame_objects,
     object_sizes,
     rasterise_contour,
     valid_frame,
@@ -234,8 +235,9 @@ def ocean_mask(classes: np.ndarray, scheme: ClassScheme, params: FrontParams = F
     Pixels of ``scheme.ocean`` classes (open water, iceberg water and melange together), as
     4-connected objects. Rule ``sea`` (``params.ocean_rule``): the largest object, the sea.
     Rule ``published``: every object except those touching the ``params.border`` frame,
-    measured from the edge of the valid data; the largest object is kept even so. Then
-    objects of ``params.min_ocean_area`` pixels or fewer are removed and holes filled.
+    measured from the edge of the valid data; the largest object is kept even so; as in the
+    published scripts, this step takes the objects 8-connected. Then (4-connected) objects of
+    ``params.min_ocean_area`` pixels or fewer are removed and holes filled.
 
     Parameters
     ----------
@@ -255,6 +257,9 @@ def ocean_mask(classes: np.ndarray, scheme: ClassScheme, params: FrontParams = F
         (H, W) bool, the ocean.
     """
     ocean = np.isin(classes, np.asarray(scheme.ocean, dtype=classes.dtype))
+    if params.ocean_rule != "sea" and params.border > 0:
+        frame = valid_frame(classes != 0 if valid is None else valid, params.border)
+        ocean = off_frame_objects(ocean, frame)
     labels, n = ndi.label(ocean, structure=CROSS)
     if n == 0:
         return ocean
@@ -265,10 +270,6 @@ def ocean_mask(classes: np.ndarray, scheme: ClassScheme, params: FrontParams = F
         keep[int(np.argmax(sizes))] = True
     else:
         keep[1:] = True
-        if params.border > 0:
-            frame = valid_frame(classes != 0 if valid is None else valid, params.border)
-            keep[np.unique(labels[frame & (labels > 0)])] = False
-            keep[int(np.argmax(sizes))] = True
     keep &= sizes > params.min_ocean_area
     return ndi.binary_fill_holes(keep[labels])
 

@@ -117,3 +117,21 @@ def rasterise_contour(contour: np.ndarray, mask: np.ndarray) -> np.ndarray:
     line = np.zeros(mask.shape, dtype=bool)
     line[pick[:, 0], pick[:, 1]] = True
     return line
+
+
+def off_frame_objects(mask: np.ndarray, frame: np.ndarray) -> np.ndarray:
+    """The 8-connected objects of ``mask`` that do not touch ``frame``, plus the largest.
+
+    The published ocean rule's frame step (``clear_border`` on 8-connected labels, then the
+    largest object added back), (H, W) bool.
+    """
+    labels, n = ndi.label(mask, structure=SQUARE3)
+    if n == 0:
+        return mask
+    sizes = object_sizes(labels, n)
+    sizes[0] = 0
+    keep = np.ones(n + 1, dtype=bool)
+    keep[0] = False
+    keep[np.unique(labels[frame & (labels > 0)])] = False
+    keep[int(np.argmax(sizes))] = True
+    return keep[labels]

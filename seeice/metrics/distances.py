@@ -3,7 +3,8 @@
 Statistics of a set of distances (:func:`distance_stats`): mode, median, mean and standard
 deviation (population, ``ddof=0``). The mode is taken of the distances rounded to the
 nearest multiple of 10 m (bins of 10 m centred on 0, 10, 20, ... m), so that with 10 m
-pixels an exact hit counts as 0 m and the answer is a multiple of 10 m.
+pixels an exact hit counts as 0 m and the answer is a multiple of 10 m. A bin of 0 gives the
+published mode, the most common exact value (``statistics.mode``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seeice.defaults import HISTOGRAM_BIN_M
+from seeice.defaults import CATASTROPHIC_ERROR_M, HISTOGRAM_BIN_M
 from seeice.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,20 @@ log = logging.getLogger(__name__)
 #: Statistics of a set of distances, in table order.
 STATISTICS = ("Mode", "Median", "Mean", "St.Dev")
 DEFAULT_BIN_M = HISTOGRAM_BIN_M
-CATASTROPHIC_ERROR_M = 1000.0
+
+
+def exact_mode(distances: np.ndarray) -> float:
+    """The most common exact value, ties to the first met: ``statistics.mode`` (published).
+
+    With 10 m pixels the distances are 10 x sqrt(integer), so exact values repeat; this is the
+    mode of the published scripts.
+    """
+    d = np.asarray(distances, dtype=np.float64).ravel()
+    if d.size == 0:
+        raise DataError("no distances to summarise.")
+    values, first, counts = np.unique(d, return_index=True, return_counts=True)
+    most = counts == counts.max()
+    return float(values[most][np.argmin(first[most])])
 
 
 def distance_stats(distances: np.ndarray, bin_m: float = DEFAULT_BIN_M) -> dict:
@@ -34,7 +48,8 @@ def distance_stats(distances: np.ndarray, bin_m: float = DEFAULT_BIN_M) -> dict:
         Shape (n,), metres, n > 0.
     bin_m : float
         The mode is the most frequent value of the distances rounded to the nearest multiple of
-        ``bin_m`` (ties: the smallest).
+        ``bin_m`` (ties: the smallest); 0 gives the exact most frequent value as the published
+        scripts took it (:func:`exact_mode`).
 
     Returns
     -------
@@ -44,10 +59,16 @@ def distance_stats(distances: np.ndarray, bin_m: float = DEFAULT_BIN_M) -> dict:
     d = np.asarray(distances, dtype=np.float64).ravel()
     if d.size == 0:
         raise DataError("no distances to summarise.")
-    binned = np.rint(d / bin_m).astype(np.int64)
-    values, counts = np.unique(binned, return_counts=True)
-    return {"mode": float(values[np.argmax(counts)] * bin_m), "median": float(np.median(d)),
-            "mean": float(np.mean(d)), "std": float(np.std(d))}
+    if bin_m < 0:
+        raise ConfigError(f"the mode bin must be metres >= 0 (0: exact mode), got {bin_m}.")
+    if bin_m == 0:
+        mode = exact_mode(d)
+    else:
+        binned = np.rint(d / bin_m).astype(np.int64)
+        values, counts = np.unique(binned, return_counts=True)
+        mode = float(values[np.argmax(counts)] * bin_m)
+    return {"mode": mode, "median": float(np.median(d)), "mean": float(np.mean(d)),
+            "std": float(np.std(d))}
 
 
 def _check_distances(d: np.ndarray, source: str) -> np.ndarray:

@@ -15,6 +15,7 @@ from seeice.defaults import (
     CLASS_BALANCE,
     PHASE_ONE_PATIENCE,
     SELECT,
+    SPLIT,
 )
 from seeice.io.atomic import write_csv
 from seeice.metrics.reports import classification_report_frame, format_report
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 def fit_and_report(model, data: TileData, *, out_dir: Path, name: str, class_names,
                     batch_size: int, epochs: int, target_accuracy: float | None, seed: int,
                     tuning: bool, class_balance: str = CLASS_BALANCE, select: str = SELECT,
-                    patience: int = PHASE_ONE_PATIENCE) -> dict:
+                    patience: int = PHASE_ONE_PATIENCE, split: str = SPLIT) -> dict:
     """Split, fit with streaming batches, keep the selected epoch, report on the validation split.
 
     Parameters
@@ -51,7 +52,7 @@ def fit_and_report(model, data: TileData, *, out_dir: Path, name: str, class_nam
         Names of classes 1..n_classes.
     target_accuracy : float or None
         Target of the ``select`` metric; None (tuning) trains every epoch, keeps the last.
-    class_balance, select, patience
+    class_balance, select, patience, split
         As in :func:`train_tile_cnn`.
 
     Returns
@@ -60,7 +61,7 @@ def fit_and_report(model, data: TileData, *, out_dir: Path, name: str, class_nam
         History, report, outcome, paths, the split and the weak-class record.
     """
     n_classes = len(class_names)
-    train_idx, val_idx, split = split_for_training(data, seed)
+    train_idx, val_idx, split = split_for_training(data, seed, split)
     names = {k + 1: n for k, n in enumerate(class_names)}
     for part, idx, warn in (("training split", train_idx, True),
                             ("validation split", val_idx, False)):

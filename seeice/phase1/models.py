@@ -194,3 +194,53 @@ def compile_tile_model(model, learning_rate: float | None = None):
                                       beta_2=0.999, amsgrad=True)
     model.compile(optimizer=optimiser, loss="categorical_crossentropy", metrics=["accuracy"])
     return model
+
+
+def model_policy(model) -> str:
+    """Name of the dtype policy a (loaded) Keras model computes in.
+
+    Read from its first weighted layer other than a nested model and the (float32) output
+    layer: a loaded model's own ``dtype_policy`` is the global one, not the one it was saved
+    with.
+    """
+    import keras
+
+    for layer in model.layers[:-1]:
+        if layer.weights and not isinstance(layer, keras.Model):
+            return str(layer.dtype_policy.name)
+    return str(model.dtype_policy.name)
+
+
+def rebuild_under_policy(model, base: str, tile_size: int, bands: int, n_classes: int):
+    """The same tile model, built again under Keras's global policy now in force, same weights.
+
+    A loaded model keeps the precision it was saved with; to continue training it in another
+    precision its architecture is built again (:func:`build_tile_model`) and its weights copied.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A tile model built by :func:`build_tile_model` with these arguments.
+    base, tile_size, bands, n_classes
+        Its architecture (from its metadata).
+
+    Returns
+    -------
+    keras.Model
+        Uncompiled, with ``model``'s weights.
+
+    Raises
+    ------
+    ModelError
+        The architecture is unknown (legacy models) or its weights do not fit the rebuilt one.
+    """
+    if base not in BASES:
+        raise ModelError(f"the model's base is {base!r}, so it cannot be rebuilt in another "
+                         "precision.")
+    rebuilt = build_tile_model(base, tile_size, bands, n_classes)
+    try:
+        rebuilt.set_weights(model.get_weights())
+    except ValueError as exc:
+        raise ModelError(f"the model's weights do not fit a rebuilt {base} tile model ({exc}).") \
+            from None
+    return rebuilt

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 
 VALIDATION_FRACTION = 0.2
+#: Validation splits: by source window (group file needed; else random) or random (published).
+SPLITS = ("group", "random")
 
 
 @dataclass
@@ -140,7 +142,7 @@ def _open_npy(path: Path, what: str, mmap: bool) -> np.ndarray:
 
 def load_tile_data(tensor_path: str | os.PathLike, labels_path: str | os.PathLike,
                    bands: int | None = None, n_classes: int = 7,
-                   norm_factor: float | None = None) -> TileData:
+                   norm_factor: float | None = None, tile_crop: int = 0) -> TileData:
     """Open a tile tensor (memory-mapped) and its labels, and check that they fit together.
 
     Parameters
@@ -151,11 +153,17 @@ def load_tile_data(tensor_path: str | os.PathLike, labels_path: str | os.PathLik
         ``.npy`` of shape (n,) with class numbers 1..n_classes (integers, or floats holding
         integers).
     bands : int, optional
-        Expected band count; None accepts the tensor's.
+        Bands to use: the first ``bands`` of the tensor (3 of a 4-band tensor: R, G, B, the
+        published ``NIR = False``); None uses all. More bands than the tensor has is an error.
     n_classes : int
         Number of classes.
     norm_factor : float, optional
         Overrides the factor from the tensor's sidecar or dtype.
+    tile_crop : int
+        Use the top-left ``tile_crop`` x ``tile_crop`` pixels of every tile (the published
+        ``Tilesize`` crop); 0 uses whole tiles.
+
+    The band selection and the crop are views of the memory-mapped tensor: nothing is copied.
 
     Raises
     ------
@@ -173,10 +181,24 @@ def load_tile_data(tensor_path: str | os.PathLike, labels_path: str | os.PathLik
                         "(n, tile, tile, bands) with n > 0 square tiles.")
     if not (np.issubdtype(tensor.dtype, np.floating) or np.issubdtype(tensor.dtype, np.integer)):
         raise DataError(f"tile tensor {tensor_path} has dtype {tensor.dtype}; expected numbers.")
-    if bands is not None and tensor.shape[3] != bands:
+    if bands is not None and tensor.shape[3] < bands:
         raise ConfigError(f"tile tensor {tensor_path.name} has {tensor.shape[3]} bands but "
                           f"{bands} bands were asked for (--bands {bands}). Use --bands "
                           f"{tensor.shape[3]}, or compile a tensor of {bands}-band tiles.")
+    if bands is not None and tensor.shape[3] > bands:
+        log.info("tile tensor %s has %d bands: training on its first %d (%s), as the published "
+                 "NIR = False did", tensor_path.name, tensor.shape[3], bands,
+                 "R, G, B" if bands == 3 else f"bands 1-{bands}")
+        tensor = tensor[..., :bands]
+    if tile_crop:
+        if isinstance(tile_crop, bool) or not 0 < int(tile_crop) <= tensor.shape[1]:
+            raise ConfigError(f"tile crop {tile_crop!r} must be a size from 1 to the tensor's "
+                              f"tile size {tensor.shape[1]} (0: whole tiles).")
+        if int(tile_crop) < tensor.shape[1]:
+            log.info("training on the top-left %d x %d px of the %d x %d px tiles of %s",
+                     int(tile_crop), int(tile_crop), tensor.shape[1], tensor.shape[1],
+                     tensor_path.name)
+            tensor = tensor[:, :int(tile_crop), :int(tile_crop), :]
     labels = _open_npy(labels_path, "label file", mmap=False)
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
@@ -391,15 +413,18 @@ class TileDataset(keras.utils.PyDataset):
         return self.labels[self.order]
 
 
-def split_for_training(data: TileData, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
+def split_for_training(data: TileData, seed: int, split: str = "group"
+                       ) -> tuple[np.ndarray, np.ndarray, str]:
     """Training and validation indices, and how they were split.
 
     Parameters
     ----------
     data : TileData
-        With ``groups`` (shape (n,)) the split is :func:`split_by_groups`; without, it is
-        :func:`split_indices` with a warning that validation will read high.
+        With ``groups`` (shape (n,)) and ``split="group"`` the split is
+        :func:`split_by_groups`; otherwise it is :func:`split_indices` (the published random
+        split), with a warning that validation will read high.
     seed : int
+    split : {"group", "random"}
 
     Returns
     -------
@@ -407,12 +432,21 @@ def split_for_training(data: TileData, seed: int) -> tuple[np.ndarray, np.ndarra
         Sorted int64 tile indices.
     split : {"source_window", "random"}
     """
-    if data.groups is not None:
+    if split not in SPLITS:
+        raise ConfigError(f"split {split!r} is not one of {', '.join(SPLITS)}.")
+    if data.groups is not None and split == "group":
         train_idx, val_idx = split_by_groups(data.labels, data.groups, seed)
         log.info("validation split by source window: %d windows for training, %d for "
                  "validation (copies of one window never on both sides)",
                  np.unique(data.groups[train_idx]).size, np.unique(data.groups[val_idx]).size)
         return train_idx, val_idx, "source_window"
+    train_idx, val_idx = split_indices(data.n, seed)
+    if data.groups is not None:
+        shared = np.isin(data.groups[val_idx], data.groups[train_idx])
+        log.warning("validation split at random (--split random, the published split): %d of "
+                    "%d validation tiles are copies of a window that also trains, so the "
+                    "validation scores will read high.", int(shared.sum()), val_idx.size)
+        return train_idx, val_idx, "random"
     expected = group_path_for(data.tensor_path)
     log.warning("%s has no group file (%s): tiles are split at random, so rotated copies of "
                 "one window fall on both sides and the validation scores will read high. "
@@ -420,5 +454,4 @@ def split_for_training(data: TileData, seed: int) -> tuple[np.ndarray, np.ndarra
                 data.tensor_path.name,
                 expected.name if expected is not None else "tensors named <name>_T_<mode>.npy "
                 "have <name>_G_<mode>.npy beside them")
-    train_idx, val_idx = split_indices(data.n, seed)
     return train_idx, val_idx, "random"

@@ -42,6 +42,7 @@ from seeice.defaults import (
     PHASE_ONE_PATIENCE,
     SEED,
     SELECT,
+    SPLIT,
     TARGET_ACCURACY,
     TUNING_EPOCHS,
 )
@@ -59,8 +60,11 @@ from seeice.phase1.models import (
     check_base,
     compile_tile_model,
     default_learning_rate,
+    model_policy,
+    rebuild_under_policy,
 )
 from seeice.phase1.tile_data import (
+    SPLITS,
     load_tile_data,
 )
 
@@ -133,7 +137,8 @@ def train_tile_cnn(tensor_path: str | os.PathLike, labels_path: str | os.PathLik
                    precision: str = "auto", seed: int = SEED, learning_rate: float | None = None,
                    scheme: str | ClassScheme | None = None, norm_factor: float | None = None,
                    class_balance: str = CLASS_BALANCE, select: str = SELECT,
-                   patience: int = PHASE_ONE_PATIENCE,
+                   patience: int = PHASE_ONE_PATIENCE, tile_crop: int = 0,
+                   split: str = SPLIT,
                    run_config: dict | None = None, script: str | None = None) -> TrainingResult:
     """Train the phase-one tile CNN on a compiled tile tensor.
 
@@ -151,7 +156,8 @@ def train_tile_cnn(tensor_path: str | os.PathLike, labels_path: str | os.PathLik
         ``<name>_history.png``, ``<name>_report.csv`` and ``run.json``.
     base : {"vgg16", "densenet121", "resnet50", "compact"}
     bands : int
-        Bands per tile; must match the tensor.
+        Bands to train on: the tensor's first ``bands`` (3 from a 4-band tensor: RGB, the
+        published ``NIR = False``); more than the tensor has is an error.
     n_classes : int
         Number of classes (labels 1..n_classes; n_classes + 1 outputs).
     batch_size : int
@@ -185,6 +191,10 @@ def train_tile_cnn(tensor_path: str | os.PathLike, labels_path: str | os.PathLik
         published rule), chooses the epoch whose weights are kept (default macro_f1).
     patience : int
         With ``macro_f1`` or ``min_recall``: stop after this many epochs without improvement.
+    tile_crop : int
+        Train on the top-left ``tile_crop`` px of every tile (published ``Tilesize``); 0: whole.
+    split : {"group", "random"}
+        Validation split by source window (needs the group file) or at random (published).
     run_config, script : optional
         The calling script's resolved inputs and name, recorded in ``run.json``.
 
@@ -217,9 +227,10 @@ def train_tile_cnn(tensor_path: str | os.PathLike, labels_path: str | os.PathLik
     check_class_balance(class_balance)
     check_selection(select)
     patience = positive_int(patience, "patience")
+    check_split(split)
     policy, reason = _precision.explain_policy(precision)
     data = load_tile_data(tensor_path, labels_path, bands=bands, n_classes=n_classes,
-                          norm_factor=norm_factor)
+                          norm_factor=norm_factor, tile_crop=tile_crop)
     class_scheme = _resolve_scheme(scheme, n_classes, data.sidecar)
     if learning_rate is None:
         learning_rate = default_learning_rate(base)
@@ -241,10 +252,11 @@ def train_tile_cnn(tensor_path: str | os.PathLike, labels_path: str | os.PathLik
                               class_names=list(class_scheme.names), batch_size=batch_size,
                               epochs=epochs, target_accuracy=None if tuning else target_accuracy,
                               seed=seed, tuning=tuning, class_balance=class_balance,
-                              select=select, patience=patience)
+                              select=select, patience=patience, split=split)
         training_info = {
             "tensor": str(data.tensor_path), "labels": str(data.labels_path),
             "tensor_mode": data.sidecar.get("mode"), "n_tiles": data.n,
+            "tile_crop": int(tile_crop or 0),
             "batch_size": batch_size, "max_epochs": epochs,
             "target_accuracy": None if tuning else float(target_accuracy),
             "learning_rate": float(learning_rate), "seed": seed, **outcome(fit),
@@ -270,7 +282,8 @@ def train_tile_cnn(tensor_path: str | os.PathLike, labels_path: str | os.PathLik
         "batch_size": batch_size, "epochs": epochs, "target_accuracy": target_accuracy,
         "tuning": tuning, "tuning_epochs": tuning_epochs, "precision": precision, "seed": seed,
         "learning_rate": learning_rate, "scheme": class_scheme.name, "norm_factor": norm_factor,
-        "class_balance": class_balance, "select": select, "patience": patience}
+        "class_balance": class_balance, "select": select, "patience": patience,
+        "tile_crop": tile_crop, "split": split}
     run_path = save_run_config(out_dir, config, script=script or "seeice.phase1.training.train_tile_cnn",
                                extra={"precision_policy": policy, "precision_reason": reason,
                                       "model_path": str(model_path) if model_path else None,
@@ -291,7 +304,8 @@ def fine_tune(model_path: str | os.PathLike, tensor_path: str | os.PathLike,
               target_accuracy: float = FINE_TUNE_TARGET_ACCURACY,
               epochs: int = FINE_TUNE_MAX_EPOCHS, seed: int = SEED,
               class_balance: str = CLASS_BALANCE, select: str = SELECT,
-              patience: int = PHASE_ONE_PATIENCE, run_config: dict | None = None,
+              patience: int = PHASE_ONE_PATIENCE, precision: str = "auto",
+              split: str = SPLIT, run_config: dict | None = None,
               script: str | None = None) -> TrainingResult:
     """Continue training a saved tile model on new data ("joint" fine-tuning).
 
@@ -316,8 +330,12 @@ def fine_tune(model_path: str | os.PathLike, tensor_path: str | os.PathLike,
         Most epochs (120).
     seed : int
         Seeds the split, the shuffling and Keras.
-    class_balance, select, patience
+    class_balance, select, patience, split
         As in :func:`train_tile_cnn`.
+    precision : {"auto", "float32", "mixed_float16", "mixed_bfloat16"}
+        Precision of the fine-tuning (see :mod:`seeice.phase1.precision`). A model saved in
+        another precision is built again in this one with its weights; a legacy model that
+        cannot be rebuilt keeps its own (with a warning under ``auto``, an error otherwise).
 
     Returns
     -------
@@ -326,7 +344,8 @@ def fine_tune(model_path: str | os.PathLike, tensor_path: str | os.PathLike,
     Raises
     ------
     ModelError
-        The model cannot be loaded, or its tile size or bands differ from the tensor's.
+        The model cannot be loaded, or its tile size or bands differ from the tensor's, or it
+        cannot be rebuilt in the precision asked for.
     InputFileError, DataError, ConfigError
         As in :func:`train_tile_cnn`.
     """
@@ -340,6 +359,8 @@ def fine_tune(model_path: str | os.PathLike, tensor_path: str | os.PathLike,
     check_class_balance(class_balance)
     check_selection(select)
     patience = positive_int(patience, "patience")
+    check_split(split)
+    policy, reason = _precision.explain_policy(precision)
     model, parent = load_model(model_path)
     tensor_path = Path(tensor_path)
     data = load_tile_data(tensor_path, labels_path, bands=None, n_classes=parent.n_classes)
@@ -362,13 +383,19 @@ def fine_tune(model_path: str | os.PathLike, tensor_path: str | os.PathLike,
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)
-    compile_tile_model(model, learning_rate)
-    log.info("fine-tuning %s (%s base) on %d tiles, learning rate %g", Path(model_path).name,
-             parent.base, data.n, learning_rate)
-    fit = fit_and_report(model, data, out_dir=out_dir, name=name,
-                          class_names=parent.class_names, batch_size=batch_size, epochs=epochs,
-                          target_accuracy=target_accuracy, seed=seed, tuning=False,
-                          class_balance=class_balance, select=select, patience=patience)
+    previous_policy = _precision.apply_policy(policy)
+    try:
+        model, policy = _in_precision(model, parent, policy, reason, explicit=precision != "auto")
+        compile_tile_model(model, learning_rate)
+        log.info("fine-tuning %s (%s base) on %d tiles, learning rate %g, precision %s",
+                 Path(model_path).name, parent.base, data.n, learning_rate, policy)
+        fit = fit_and_report(model, data, out_dir=out_dir, name=name,
+                              class_names=parent.class_names, batch_size=batch_size,
+                              epochs=epochs, target_accuracy=target_accuracy, seed=seed,
+                              tuning=False, class_balance=class_balance, select=select,
+                              patience=patience, split=split)
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
     training_info = {
         "fine_tuned_from": str(model_path), "parent_training": parent.training,
         "tensor": str(data.tensor_path), "labels": str(data.labels_path),
@@ -377,6 +404,7 @@ def fine_tune(model_path: str | os.PathLike, tensor_path: str | os.PathLike,
         "learning_rate": float(learning_rate), "seed": seed, **outcome(fit),
     }
     metadata = dataclasses.replace(parent, norm_factor=norm, training=training_info, created="",
+                                   precision=policy,
                                    weak_classes=fit["weak_classes"],
                                    validation_recall=fit["validation_recall"], inferred=False)
     model_path_out = save_model(model, out_dir, name, metadata)
@@ -385,7 +413,8 @@ def fine_tune(model_path: str | os.PathLike, tensor_path: str | os.PathLike,
         "labels_path": str(labels_path), "out_dir": str(out_dir), "name": name,
         "learning_rate": learning_rate, "batch_size": batch_size,
         "target_accuracy": target_accuracy, "epochs": epochs, "seed": seed,
-        "class_balance": class_balance, "select": select, "patience": patience}
+        "class_balance": class_balance, "select": select, "patience": patience,
+        "precision": precision, "split": split}
     run_path = save_run_config(out_dir, config, script=script or "seeice.phase1.training.fine_tune",
                                extra={"model_path": str(model_path_out),
                                       "model": metadata.to_dict(), **weak_record(fit),
@@ -393,6 +422,35 @@ def fine_tune(model_path: str | os.PathLike, tensor_path: str | os.PathLike,
     return TrainingResult(model_path=model_path_out, metadata=metadata, history=fit["history"],
                           report=fit["report"], epochs_run=fit["epochs_run"],
                           target_reached=fit["target_reached"], val_accuracy=fit["val_accuracy"],
-                          precision=parent.precision, history_path=fit["history_path"],
+                          precision=policy, history_path=fit["history_path"],
                           report_path=fit["report_path"], figure_path=fit["figure_path"],
                           run_path=run_path, seconds=fit["seconds"], best_epoch=fit["best_epoch"])
+
+
+def check_split(split: str) -> str:
+    """Return ``split`` when it is one of :data:`seeice.phase1.tile_data.SPLITS`."""
+    if split not in SPLITS:
+        raise ConfigError(f"unknown validation split {split!r}; valid choices are "
+                          f"{', '.join(SPLITS)} (random is the published split).")
+    return split
+
+
+def _in_precision(model, parent: ModelMetadata, policy: str, reason: str, explicit: bool):
+    """The loaded model in ``policy`` (rebuilt when it was saved in another), and the policy."""
+    saved = model_policy(model)
+    if saved == policy:
+        log.info("precision policy %s (%s)", policy, reason)
+        return model, policy
+    try:
+        rebuilt = rebuild_under_policy(model, parent.base, parent.tile_size, parent.bands,
+                                       parent.n_classes)
+    except ModelError as exc:
+        if explicit:
+            raise ModelError(f"{exc} Fine-tune it in its own precision: --precision {saved}.") \
+                from None
+        log.warning("%s It is fine-tuned in its own precision, %s.", exc, saved)
+        keras.mixed_precision.set_global_policy(saved)
+        return model, saved
+    log.info("precision policy %s (%s); the model, saved in %s, is rebuilt in it", policy,
+             reason, saved)
+    return rebuilt, policy

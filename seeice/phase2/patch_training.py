@@ -46,6 +46,7 @@ def train_patch_model(
     min_delta: float = MIN_DELTA,
     batch_size: int | None = None,
     verbose="auto",
+    model=None,
 ):
     """Build and train the phase-two classifier of patch size ``k`` on windows ``X``.
 
@@ -72,6 +73,9 @@ def train_patch_model(
         least ``MIN_STEPS_PER_EPOCH`` updates.
     verbose : "auto", 0, 1 or 2
         Keras progress output.
+    model : keras.Model, optional
+        A compiled patch model to train further (the published scripts carried one model from
+        image to image, optimiser state included); None builds a fresh one.
 
     Returns
     -------
@@ -125,12 +129,16 @@ def train_patch_model(
         raise ConfigError(f"batch_size must be at least 1, got {batch_size!r}.")
     batch_size = max(1, min(int(batch_size), X_train.shape[0]))
 
-    model = build_patch_model(k, X.shape[3], n_classes)
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=LEARNING_RATE, amsgrad=True),
-        loss="categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    if model is None:
+        model = build_patch_model(k, X.shape[3], n_classes)
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=LEARNING_RATE, amsgrad=True),
+            loss="categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+    elif tuple(model.input_shape[1:]) != tuple(X.shape[1:]):
+        raise DataError(f"the carried patch model takes inputs {model.input_shape[1:]} but these "
+                        f"samples are {X.shape[1:]}; every image of the run needs the same bands.")
     stop = keras.callbacks.EarlyStopping(
         monitor="val_accuracy",
         patience=int(patience),

@@ -70,6 +70,10 @@ class CSCSettings:
     resize_companions: bool = D.RESIZE_COMPANIONS
     progress: bool = True
     front_params: dict = field(default_factory=dict)
+    validation: str = D.VALIDATION
+    glacier: str = D.GLACIER
+    patch_model: str = D.PATCH_MODEL
+    batch_rule: str = D.BATCH_RULE
 
     @property
     def out_dir(self) -> Path:
@@ -111,6 +115,10 @@ class CSCSettings:
             progress=bool(get("Progress", True)),
             front_params={"ocean_rule": str(get("OceanRule", D.OCEAN_RULE)),
                           "min_sea_contact": float(get("MinSeaContact", D.MIN_SEA_CONTACT))},
+            validation=str(get("Validation", D.VALIDATION)).strip(),
+            glacier=str(get("Glacier", D.GLACIER)).strip(),
+            patch_model=str(get("PatchModel", D.PATCH_MODEL)),
+            batch_rule=str(get("BatchRule", D.BATCH_RULE)),
         )
 
 
@@ -183,6 +191,13 @@ def check_settings(settings: CSCSettings, metadata) -> ClassScheme:
         raise ModelError(f"NClasses = {settings.n_classes} but the model "
                          f"{settings.model_path.name} has {metadata.n_classes} classes. "
                          "Leave NClasses empty to take it from the model.")
+    for name, value, choices in (("PatchModel", settings.patch_model, ("fresh", "carried")),
+                                 ("BatchRule", settings.batch_rule, ("updates", "published"))):
+        if value not in choices:
+            raise ConfigError(f"{name} is {value!r}; valid choices are {', '.join(choices)}.")
+    if settings.validation.lower() not in ("", "seen", "unseen"):
+        raise ConfigError(f"Validation (--validation) is {settings.validation!r}; give seen, "
+                          "unseen, or nothing to let the results tables infer it.")
     for name, value, low in (("CNNsamples", settings.samples_per_class, 1),
                              ("Patience", settings.patience, 0),
                              ("SmallestElement", settings.smallest_element, 0),
@@ -241,14 +256,24 @@ def run_csc(config: Mapping | CSCSettings, script: str = "CSC.py") -> CSCRun:
                            **run_record.start_fields(job)})
     log.info("CSC of %d image(s) from %s with patch size %d -> %s", len(images),
              settings.predict_dir, settings.patch_size, out_dir)
+    if not settings.validation:
+        log.info("Validation not given: the results tables will infer Seen/Unseen (from the "
+                 "model's training record or a Hel/Jak/Sto token of %s); --validation seen or "
+                 "unseen records it.", out_dir.name)
 
     from seeice.pipeline.image_csc import classify_image
 
     rows = []
+    # the phase-two model carried from image to image (PatchModel carried)
+    carry = {"carried": {}} if settings.patch_model == "carried" else {}
+    if carry:
+        log.info("PatchModel carried: one phase-two classifier trained on image after image, as "
+                 "the published scripts did (each image's classes then depend on the images "
+                 "before it)")
     for image_path in tqdm(images, desc="images", unit="image", disable=not settings.progress):
         started = time.perf_counter()
         try:
-            row = classify_image(image_path, model, metadata, scheme, settings)
+            row = classify_image(image_path, model, metadata, scheme, settings, **carry)
         except SeeIceError as exc:
             log.warning("%s skipped: %s", image_path.name, exc)
             row = {"Image": image_path.stem, "Error": str(exc)}

@@ -18,7 +18,8 @@ from seeice.config.runner import keras_verbosity
 from seeice.errors import DataError, FrontNotFoundError
 from seeice.fronts.detection import FrontParams, detect_front
 from seeice.io import raster as raster_io
-from seeice.io.atomic import write_csv, write_npy, write_npz
+from seeice.io.atomic import write_csv, write_npy
+from seeice.io.ovpdat import write_ovpdat
 from seeice.io.vector import write_front_gpkg
 from seeice.metrics.scoring import (
     distance_stats,
@@ -30,7 +31,7 @@ from seeice.metrics.scoring import (
 from seeice.normalise import normalise
 from seeice.phase2.filtering import mode_filter
 from seeice.phase2.inference import predict_image
-from seeice.phase2.patch_training import train_patch_model
+from seeice.phase2.patch_training import default_batch_size, train_patch_model
 from seeice.phase2.sampling import sample_windows
 from seeice.phase2.tile_classification import classify_tiles
 from seeice.pipeline.figure import csc_figure
@@ -67,7 +68,7 @@ def output_paths(out_dir: Path, stem: str, experiment: str, georeferenced: bool)
 
 
 def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, settings,
-                   timer: StageTimer | None = None) -> dict:
+                   timer: StageTimer | None = None, carried: dict | None = None) -> dict:
     """Run CSC on one image and write its outputs.
 
     Parameters
@@ -84,6 +85,9 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
         The run's settings.
     timer : StageTimer, optional
         Receives seconds per stage.
+    carried : dict, optional
+        With ``settings.patch_model == "carried"``: holds under ``"model"`` the phase-two
+        model of the previous image, trained further here and left there for the next.
 
     Returns
     -------
@@ -131,10 +135,17 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
     with timer("sampling"):
         samples, targets = sample_windows(pixels, cnn_classes, k, settings.samples_per_class,
                                           settings.seed)
+    carry = carried if getattr(settings, "patch_model", "fresh") == "carried" else None
+    batch = (default_batch_size(k) if getattr(settings, "batch_rule", "updates") == "published"
+             else None)
     with timer("phase_two_training"):
         patch_model, _ = train_patch_model(samples, targets, k, scheme.n_classes,
                                            patience=settings.patience, seed=settings.seed,
-                                           verbose=keras_verbosity() if settings.progress else 0)
+                                           verbose=keras_verbosity() if settings.progress else 0,
+                                           batch_size=batch,
+                                           model=None if carry is None else carry.get("model"))
+    if carry is not None:
+        carry["model"] = patch_model
     del samples, targets
     with timer("inference"):
         csc_classes = predict_image(patch_model, pixels, k, whole_image=settings.whole_image,
@@ -175,7 +186,7 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
             write_csv(paths["cnn_report"], cnn_report)
             write_csv(paths["csc_report"], csc_report)
             truth_px, cnn_px, csc_px = scored_pixels(labels, cnn_classes, scored)
-            write_npz(paths["scored"], truth=truth_px, cnn=cnn_px, csc=csc_px)
+            write_ovpdat(paths["scored"], truth_px, cnn_px, csc_px)
             row["CNN_F1"] = weighted_f1(cnn_report)
             row["CSC_F1"] = weighted_f1(csc_report)
         median = None

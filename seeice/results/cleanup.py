@@ -31,23 +31,26 @@ def image_result_files(run_dir: str | os.PathLike, stem: str, experiment: str | 
 
     With the experiment known, exactly: ``OvPdat_<stem>_<exp>.npz``, ``CNN_<stem>_<exp>.csv``,
     ``CSC_<stem>_<exp>.csv``, the figure ``CSC_<exp>_<stem>.png``, ``<stem>_cfdistances.npy``,
-    the front ``<stem>_front.gpkg`` and ``<stem>_classified.tif/.tiff/.png`` (with GDAL
-    ``.aux.xml`` side files). Without it, every file whose name holds ``<stem>`` between
-    ``_`` or the name's start and ``_``, ``.`` or its end (which can also catch an image whose
-    stem ends in ``_<stem>``), except ``run.json`` and ``summary.csv``.
+    the front ``<stem>_front.gpkg``, ``<stem>_classified.tif/.tiff/.png`` (with GDAL
+    ``.aux.xml`` side files) and ``valley_margins/<stem>_vmdistances.npy``. Without it, every
+    file whose name holds ``<stem>`` between ``_`` or the name's start and ``_``, ``.`` or its
+    end (which can also catch an image whose stem ends in ``_<stem>``), except ``run.json`` and
+    ``summary.csv``, and the margin distances.
     """
     run_dir = Path(run_dir)
     files = [p for p in run_dir.iterdir() if p.is_file()]
+    margins = run_dir / "valley_margins" / f"{stem}_vmdistances.npy"
+    margins = [margins] if margins.is_file() else []
     if experiment is None:
         bounded = re.compile(rf"(?:^|_){re.escape(stem)}(?=[_.]|$)")
-        return sorted(p for p in files if p.name not in ("run.json", "summary.csv")
-                      and bounded.search(p.name))
+        return sorted([p for p in files if p.name not in ("run.json", "summary.csv")
+                       and bounded.search(p.name)] + margins)
     exact = {f"OvPdat_{stem}_{experiment}.npz", f"CNN_{stem}_{experiment}.csv",
              f"CSC_{stem}_{experiment}.csv", f"CSC_{experiment}_{stem}.png",
              f"{stem}_cfdistances.npy", f"{stem}_front.gpkg"}
     exact |= {f"{stem}_classified{ext}" for ext in (".tif", ".tiff", ".png")}
     exact |= {name + ".aux.xml" for name in list(exact)}
-    return sorted(p for p in files if p.name in exact)
+    return sorted([p for p in files if p.name in exact] + margins)
 
 
 def clear_joint(runs_dir: str | os.PathLike, joint_images_dir: str | os.PathLike | None,

@@ -23,7 +23,7 @@ def _save_figure(fig, path: str | os.PathLike, dpi: int) -> Path:
 
 def error_histogram_figure(distances: np.ndarray, path: str | os.PathLike,
                            title: str | None = None, bin_m: float = DEFAULT_BIN_M,
-                           dpi: int = 150) -> Path:
+                           dpi: int = 150, mode_bin: float = DEFAULT_BIN_M) -> Path:
     """Save a histogram of front (or margin) errors with the share under 100 m, atomically.
 
     Parameters
@@ -34,11 +34,13 @@ def error_histogram_figure(distances: np.ndarray, path: str | os.PathLike,
         Target image (``.png``; other matplotlib formats follow the extension).
     title : str, optional
         Figure title (the run name).
+    mode_bin : float
+        Bin of the mode shown (0: exact mode, see :func:`distance_stats`).
     """
     from matplotlib.figure import Figure
 
     counts, edges, share = error_histogram(distances, bin_m)
-    stats = distance_stats(distances)
+    stats = distance_stats(distances, mode_bin)
     fig = Figure(figsize=(7, 4))
     ax = fig.add_subplot()
     ax.bar(edges[:-1], counts, width=bin_m, align="edge", color="#03719c", edgecolor="white",

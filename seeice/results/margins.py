@@ -10,14 +10,16 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from seeice.defaults import MODE_BIN_M
 from seeice.errors import DataError, InputFileError, RasterError
+from seeice.io.atomic import write_npy
 from seeice.io.raster import Grid, read_image, read_labels
 from seeice.results.completeness import complete_runs, keep_complete_images
+from seeice.results.describe import run_metadata
 from seeice.results.runs import (
     CLASSIFIED_PATTERNS,
     find_runs,
     metadata_columns,
-    run_metadata,
     run_scheme,
     typed_columns,
 )
@@ -27,6 +29,10 @@ log = logging.getLogger(__name__)
 
 MIN_CONTOUR_VERTICES = 100
 DEFAULT_ROCK_CLASSES = (6, 7)
+#: Sub-folder of a run that holds the per-image margin distances. Not the run folder itself:
+#: the published front scripts pool every ``*.npy`` of a run folder as front distances.
+VM_DISTANCES_FOLDER = "valley_margins"
+VMDIST_SUFFIX = "_vmdistances.npy"
 
 
 def margin_distances(classes: np.ndarray, margin: np.ndarray, pixel_size: float,
@@ -135,9 +141,32 @@ def run_margin_distances(run_dir: str | os.PathLike, vm_dir: str | os.PathLike,
     return out
 
 
+def save_margin_distances(run_dir: str | os.PathLike, per_image: dict[str, np.ndarray]
+                          ) -> list[Path]:
+    """Write each image's margin distances as ``<run>/valley_margins/<stem>_vmdistances.npy``.
+
+    Parameters
+    ----------
+    run_dir : path-like
+        The run folder.
+    per_image : dict
+        ``{stem: distances (n,)}`` in metres, from :func:`run_margin_distances`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written (atomically), sorted by stem.
+    """
+    folder = Path(run_dir) / VM_DISTANCES_FOLDER
+    folder.mkdir(exist_ok=True)
+    return [write_npy(folder / f"{stem}{VMDIST_SUFFIX}", np.asarray(d, dtype=np.float64))
+            for stem, d in sorted(per_image.items())]
+
+
 def valley_margin_table(runs_dir: str | os.PathLike, vm_dir: str | os.PathLike,
                         pixel_size: float | None = None,
-                        rock_classes: Sequence[int] | None = None) -> pd.DataFrame:
+                        rock_classes: Sequence[int] | None = None,
+                        save: bool = True, mode_bin: float = MODE_BIN_M) -> pd.DataFrame:
     """Valley-margin error per run: the four statistics of its pooled margin distances.
 
     Parameters
@@ -149,6 +178,11 @@ def valley_margin_table(runs_dir: str | os.PathLike, vm_dir: str | os.PathLike,
         Folder of the manual ``VM_<stem>.tif`` rasters.
     pixel_size, rock_classes : optional
         See :func:`run_margin_distances`.
+    save : bool
+        Also write each image's distances (:func:`save_margin_distances`), as the published
+        valley-margin check did.
+    mode_bin : float
+        As in :func:`seeice.results.tables.calving_table`.
 
     Returns
     -------
@@ -166,8 +200,10 @@ def valley_margin_table(runs_dir: str | os.PathLike, vm_dir: str | os.PathLike,
         per_image = run_margin_distances(run, vm_dir, pixel_size, rock_classes)
         if not per_image:
             continue
+        if save:
+            save_margin_distances(run, per_image)
         rows += distance_rows(run, metadata_columns(run_metadata(run)),
-                               np.concatenate(list(per_image.values())))
+                               np.concatenate(list(per_image.values())), mode_bin)
     if not rows:
         raise DataError(f"no valley margin could be compared: no classified raster in {runs_dir} "
                         f"has a VM_<stem>.tif in {vm_dir} and a predicted rock boundary.")

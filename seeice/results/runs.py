@@ -5,7 +5,8 @@ It holds, per image ``<stem>`` and experiment ``<exp>`` (the experiment name wit
 appended):
 
 * ``OvPdat_<stem>_<exp>.npz``: arrays ``truth``, ``cnn``, ``csc``, shape (n,), uint8, the
-  labels of the scored pixels;
+  labels of the scored pixels, and the same as the published ``arr_0``, (n, 3) int32 (runs
+  made by the published scripts hold only ``arr_0``; :mod:`seeice.io.ovpdat` reads both);
 * ``CNN_<stem>_<exp>.csv`` and ``CSC_<stem>_<exp>.csv``: the classification reports;
 * ``<stem>_cfdistances.npy``: shape (m,), the distance in metres from each manual front
   pixel to the nearest predicted front pixel;
@@ -16,8 +17,7 @@ appended):
   see :mod:`seeice.config.run_record` and :mod:`seeice.results.completeness`).
 
 The run's description (patch size, tile size, bands, CNN training, glacier, validation)
-comes from ``run.json``; for runs made elsewhere, from the published folder naming (see
-:func:`run_metadata`).
+is :func:`seeice.results.describe.run_metadata`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -39,19 +38,15 @@ log = logging.getLogger(__name__)
 
 #: Metadata columns shared by every table, in order.
 METADATA_COLUMNS = ("Patch_Size", "Tile_Size", "Bands", "CNN_Training", "Glacier", "Validation")
-#: Glacier name tokens of the published folder naming.
-GLACIER_TOKENS = {"hel": "Helheim", "jak": "Jakobshavn", "sto": "Store"}
-#: Published convention for runs without run.json: phase one was trained on Helheim.
-PUBLISHED_VALIDATION = {"Helheim": "Seen", "Jakobshavn": "Unseen", "Store": "Unseen"}
 OVPDAT_PATTERN = "OvPdat_*.npz"
 CFDIST_PATTERN = "*_cfdistances.npy"
 CLASSIFIED_PATTERNS = ("*_classified.tif", "*_classified.tiff", "*_classified.png")
 _RESULT_PATTERNS = (OVPDAT_PATTERN, CFDIST_PATTERN, *CLASSIFIED_PATTERNS, "CNN_*.csv", "CSC_*.csv")
-_IMAGE_LIST_KEYS = ("images", "training_images", "train_images", "image_stems")
-_PATCH_KEYS = ("Kernel_size", "PatchSize", "patch_size")
-_TILE_KEYS = ("size", "TileSize", "tile_size")
-_BANDS_KEYS = ("Ndims", "Dims", "bands")
-_PREDICT_KEYS = ("PredictPath", "DataSource", "predict_dir")
+IMAGE_LIST_KEYS = ("images", "training_images", "train_images", "image_stems")
+PATCH_KEYS = ("Kernel_size", "PatchSize", "patch_size")
+TILE_KEYS = ("size", "TileSize", "tile_size")
+BANDS_KEYS = ("Ndims", "Dims", "bands")
+PREDICT_KEYS = ("PredictPath", "DataSource", "predict_dir")
 
 
 def _has(folder: Path, patterns: Iterable[str]) -> bool:
@@ -144,14 +139,14 @@ def joint_training(record: dict | None) -> bool | None:
     return False if training else None
 
 
-def _first(mapping: dict, *keys):
+def first_value(mapping: dict, *keys):
     for key in keys:
         if mapping.get(key) not in (None, ""):
             return mapping[key]
     return None
 
 
-def _as_int(value) -> int | None:
+def as_int(value) -> int | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -159,68 +154,13 @@ def _as_int(value) -> int | None:
     return int(number) if number.is_integer() else None
 
 
-def _bands_label(count) -> str | None:
+def bands_label(count) -> str | None:
     if isinstance(count, (list, tuple)):
         count = len(count)
-    count = _as_int(count)
+    count = as_int(count)
     if count is None:
         return None
     return "NIR_RGB" if count == 4 else "RGB"
-
-
-def _glacier_token(text: str) -> str | None:
-    """Glacier of the published naming: Hel/Jak/Sto at the start of a name token."""
-    match = re.search(r"(?:^|[_\-\s./\\])(hel|jak|sto)", text, flags=re.IGNORECASE)
-    return GLACIER_TOKENS[match.group(1).lower()] if match else None
-
-
-def _validation_token(name: str) -> str | None:
-    tokens = {t.lower() for t in re.split(r"[_\-\s.]+", name)}
-    if "unseen" in tokens:
-        return "Unseen"
-    if "seen" in tokens:
-        return "Seen"
-    return None
-
-
-def _normalise_validation(value) -> str | None:
-    text = str(value).strip().lower()
-    if text in {"seen", "unseen"}:
-        return text.capitalize()
-    return str(value) if value not in (None, "") else None
-
-
-def parse_run_name(name: str) -> dict:
-    """Describe a run from its folder name (the published naming).
-
-    Read: the glacier from a name token starting with Hel, Jak or Sto (Helheim, Jakobshavn,
-    Store); the patch size from the last ``patch<k>`` (else ``_k<k>``); the tile size from the
-    first all-digit token (``_50_``, ``_75_``, ``_100_``); ``NIR`` anywhere (any case) gives
-    NIR_RGB, else RGB; ``joint`` anywhere gives Joint, else Single; validation from a token
-    ``seen``/``unseen``, else the published convention (phase one trained on Helheim: Helheim
-    Seen, Jakobshavn and Store Unseen), else "Unknown".
-
-    Examples
-    --------
-    >>> parse_run_name("Jak_VGG16_joint_50_RGBNIR_fp16_patch7")["patch_size"]
-    7
-    """
-    patches = re.findall(r"patch(\d+)", name, flags=re.IGNORECASE)
-    if patches:
-        patch = int(patches[-1])
-    else:
-        ks = re.findall(r"(?:^|_)k(\d+)(?=_|$)", name)
-        patch = int(ks[-1]) if ks else None
-    tokens = re.split(r"[_\-\s]+", name)
-    digits = [int(t) for t in tokens if t.isdigit() and 2 <= len(t) <= 4]
-    glacier = _glacier_token(name)
-    validation = _validation_token(name) or PUBLISHED_VALIDATION.get(glacier) or "Unknown"
-    return {"patch_size": patch,
-            "tile_size": digits[0] if digits else None,
-            "bands": "NIR_RGB" if "nir" in name.lower() else "RGB",
-            "cnn_training": "Joint" if "joint" in name.lower() else "Single",
-            "glacier": glacier,
-            "validation": validation}
 
 
 def run_experiment(run_dir: str | os.PathLike, record: dict | None = None) -> str | None:
@@ -235,11 +175,11 @@ def run_experiment(run_dir: str | os.PathLike, record: dict | None = None) -> st
     record = read_run_record(run_dir) if record is None else record
     names = [p.name for p in run_dir.iterdir() if p.is_file()]
     config = record_section(record, "config")
-    exp = _first(config, "Experiment", "experiment")
+    exp = first_value(config, "Experiment", "experiment")
     if (record or {}).get("experiment_name"):
         return str(record["experiment_name"])
     if exp:
-        patch = _as_int(_first(config, *_PATCH_KEYS))
+        patch = as_int(first_value(config, *PATCH_KEYS))
         candidates = [str(exp)]
         if patch is not None:
             candidates += [f"{exp}k{patch}", f"{exp}_k{patch}"]
@@ -297,109 +237,6 @@ def run_scheme(run_dir: str | os.PathLike, record: dict | None = None) -> ClassS
     except (ConfigError, ValueError, TypeError) as exc:
         raise DataError(f"{Path(run_dir) / 'run.json'}: the class scheme cannot be read ({exc}).") \
             from None
-
-
-def run_metadata(run_dir: str | os.PathLike, record: dict | None = None) -> dict:
-    """Describe a run: patch size, tile size, bands, CNN training, glacier and validation.
-
-    Each field comes from ``run.json`` when it says so, else from the folder name
-    (:func:`parse_run_name`, the published naming, for runs made elsewhere):
-
-    * ``patch_size``: config ``Kernel_size`` (or ``PatchSize``, ``patch_size``);
-    * ``tile_size``: config ``size`` (or ``TileSize``, ``tile_size``), else the model's
-      ``tile_size``;
-    * ``bands``: the model's ``bands`` (else config ``Ndims``): 4 gives "NIR_RGB", else "RGB";
-    * ``cnn_training``: "Joint" when the model's ``training`` has ``joint: true`` or records a
-      fine-tuning (``fine_tuned_from``, ``fine_tuned_on``), "Single" for ``joint: false`` or
-      a training record without either (:func:`joint_training`), else (no training record)
-      from the folder name (``joint`` in it);
-    * ``glacier``: config ``Glacier``, else a Hel/Jak/Sto token of the folder name or of
-      ``PredictPath``, else the name of the ``PredictPath`` folder;
-    * ``validation`` ("Seen"/"Unseen"): config ``Validation``; else, when the model's
-      ``training`` lists the glaciers it was trained on (``glaciers``), Seen for those; else,
-      when it lists its training images (``images``), Seen when the run scored one of them;
-      else a ``seen``/``unseen`` token of the folder name; else "Unknown" (with a warning; set
-      ``Validation`` in the CSC inputs). Without run.json the published convention applies
-      (Helheim Seen, Jakobshavn and Store Unseen).
-
-    Parameters
-    ----------
-    run_dir : path-like
-        The run folder.
-    record : dict, optional
-        Its run.json content, when already read.
-
-    Returns
-    -------
-    dict
-        Keys ``patch_size`` (int or None), ``tile_size`` (int or None), ``bands``,
-        ``cnn_training``, ``glacier`` (str or None), ``validation``.
-    """
-    run_dir = Path(run_dir)
-    record = read_run_record(run_dir) if record is None else record
-    from_name = parse_run_name(run_dir.name)
-    if record is None:
-        meta = from_name
-    else:
-        config = record_section(record, "config")
-        model = record_section(record, "model")
-        training = record_section(model, "training")
-        patch = _as_int(_first(config, *_PATCH_KEYS))
-        tile = _as_int(_first(config, *_TILE_KEYS)) \
-            or _as_int(model.get("tile_size"))
-        bands = _bands_label(_first(model, "bands")) or _bands_label(_first(config, *_BANDS_KEYS))
-        joint = joint_training(record)
-        cnn_training = (from_name["cnn_training"] if joint is None
-                        else "Joint" if joint else "Single")
-        predict = str(_first(config, *_PREDICT_KEYS) or "")
-        glacier = _first(config, "Glacier")
-        glacier = (str(glacier) if glacier is not None else None) or _glacier_token(run_dir.name) \
-            or (_glacier_token(predict) if predict else None) \
-            or (Path(predict).name if predict else None)
-        validation = _normalise_validation(_first(config, "Validation"))
-        if validation is None and isinstance(training.get("glaciers"), list) and glacier:
-            seen = {str(g).lower() for g in training["glaciers"]}
-            validation = "Seen" if glacier.lower() in seen else "Unseen"
-        if validation is None:
-            listed = next((training[k] for k in _IMAGE_LIST_KEYS
-                           if isinstance(training.get(k), list)), None)
-            if listed is not None:
-                trained = {Path(str(s)).stem for s in listed}
-                validation = "Seen" if trained & set(run_images(run_dir, record)) else "Unseen"
-        if validation is None:
-            validation = _validation_token(run_dir.name)
-        meta = {"patch_size": patch if patch is not None else from_name["patch_size"],
-                "tile_size": tile if tile is not None else from_name["tile_size"],
-                "bands": bands or from_name["bands"],
-                "cnn_training": cnn_training,
-                "glacier": glacier,
-                "validation": validation or "Unknown"}
-    missing = [k for k, v in meta.items() if v is None or v == "Unknown"]
-    if missing:
-        log.warning("run %s: %s unknown (not in run.json nor in the folder name). %s",
-                    run_dir.name, ", ".join(missing), _metadata_advice(run_dir.name, missing))
-    return meta
-
-
-def _metadata_advice(name: str, missing: Sequence[str]) -> str:
-    """How to give the fields of a run's description that could not be found.
-
-    Every fix named here is one the folder-name reading of :func:`parse_run_name` (or the CSC
-    inputs) honours today.
-    """
-    stem, patch = re.subn(r"_patch(\d+)$", "", name)
-    suffix = f"_patch{name.rsplit('_patch', 1)[1]}" if patch else ""
-    fixes = {
-        "validation": (f"for validation, put the word 'seen' or 'unseen' in the run folder's "
-                       f"name (rename it to {stem}_unseen{suffix}, or give CSC.py --out "
-                       f"Results/{stem}_unseen for the next run)"),
-        "glacier": ("for the glacier, start a word of the folder name with Hel, Jak or Sto, or "
-                    "keep the images in a folder named for the glacier (CSC.py --predict)"),
-        "patch_size": "for the patch size, end the folder name with _patch<k>",
-        "tile_size": "for the tile size, put it as a word of the folder name (..._50_...)",
-    }
-    text = "; ".join(fixes[k] for k in missing if k in fixes)
-    return text[:1].upper() + text[1:] + "."
 
 
 def metadata_columns(meta: dict) -> dict:

@@ -1,7 +1,7 @@
 """Results tables over a folder of runs: pooled F1 of both phases and front-distance statistics (DESIGN section 6).
 
 One row per run and statistic; the run's description columns come from
-:func:`seeice.results.runs.run_metadata`.
+:func:`seeice.results.describe.run_metadata`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from seeice.defaults import SUBSAMPLE_PIXELS
+from seeice.defaults import MODE_BIN_M, SUBSAMPLE_PIXELS
 from seeice.errors import ConfigError, DataError
+from seeice.io.ovpdat import read_ovpdat
 from seeice.metrics.distances import (
     STATISTICS,
     distance_stats,
@@ -22,6 +23,7 @@ from seeice.metrics.distances import (
     warn_catastrophic,
 )
 from seeice.results.completeness import complete_runs, keep_complete_images
+from seeice.results.describe import run_metadata
 from seeice.results.runs import (
     CFDIST_PATTERN,
     METADATA_COLUMNS,
@@ -29,7 +31,6 @@ from seeice.results.runs import (
     find_runs,
     metadata_columns,
     read_run_record,
-    run_metadata,
     run_scheme,
     typed_columns,
 )
@@ -45,27 +46,11 @@ DEFAULT_SUBSAMPLE = SUBSAMPLE_PIXELS
 
 
 def load_ovpdat(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Read one ``OvPdat`` file: (truth, cnn, csc), each shape (n,), uint8.
+    """Read one ``OvPdat`` file, ours or published: (truth, cnn, csc), each shape (n,), uint8.
 
-    Raises
-    ------
-    DataError
-        The file is not an npz with 1-D ``truth``, ``cnn``, ``csc`` arrays of one length.
+    See :func:`seeice.io.ovpdat.read_ovpdat`.
     """
-    path = Path(path)
-    try:
-        with np.load(path) as data:
-            arrays = tuple(np.asarray(data[k]).ravel() for k in ("truth", "cnn", "csc"))
-    except KeyError as exc:
-        raise DataError(f"{path.name} lacks the array {exc}; an OvPdat file holds 'truth', 'cnn' "
-                        "and 'csc'. Re-run the CSC for this image.") from None
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path} cannot be read as an npz file ({exc}). Delete it and re-run "
-                        "the CSC for this image.") from None
-    if len({a.size for a in arrays}) != 1:
-        raise DataError(f"{path.name}: truth, cnn and csc have different lengths "
-                        f"{[a.size for a in arrays]}. Re-run the CSC for this image.")
-    return arrays
+    return read_ovpdat(path)
 
 
 def pool_labels(run_dir: str | os.PathLike, subsample: int | None = DEFAULT_SUBSAMPLE,
@@ -203,14 +188,15 @@ def run_front_distances(run_dir: str | os.PathLike, warn: bool = True) -> dict[s
     return out
 
 
-def distance_rows(run: Path, meta: dict, distances: np.ndarray) -> list[dict]:
-    stats = distance_stats(distances)
+def distance_rows(run: Path, meta: dict, distances: np.ndarray,
+                  mode_bin: float = MODE_BIN_M) -> list[dict]:
+    stats = distance_stats(distances, mode_bin)
     return [{"Run": run.name, "Statistic": label, "Error_m": stats[key], **meta,
              "Count": distances.size}
             for label, key in zip(STATISTICS, ("mode", "median", "mean", "std"))]
 
 
-def calving_table(runs_dir: str | os.PathLike) -> pd.DataFrame:
+def calving_table(runs_dir: str | os.PathLike, mode_bin: float = MODE_BIN_M) -> pd.DataFrame:
     """Calving-front error per run: the four statistics of its pooled front distances.
 
     Parameters
@@ -218,6 +204,9 @@ def calving_table(runs_dir: str | os.PathLike) -> pd.DataFrame:
     runs_dir : path-like
         Folder of run folders (or one run folder); runs are those holding
         ``*_cfdistances.npy`` files.
+    mode_bin : float
+        The Mode is that of the distances rounded to this many metres (10); 0 gives the exact
+        most common value (published).
 
     Returns
     -------
@@ -240,7 +229,7 @@ def calving_table(runs_dir: str | os.PathLike) -> pd.DataFrame:
             log.warning("run %s: its front distance files are empty; skipped.", run.name)
             continue
         meta = metadata_columns(run_metadata(run))
-        rows += distance_rows(run, meta, pooled)
+        rows += distance_rows(run, meta, pooled, mode_bin)
     if not rows:
         raise DataError(f"no front distances in {runs_dir}: every *_cfdistances.npy is empty.")
     return typed_columns(pd.DataFrame(rows), DISTANCE_COLUMNS)

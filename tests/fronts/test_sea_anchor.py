@@ -149,3 +149,20 @@ def test_settings_carry_the_ocean_rule_and_the_minimum_contact():
     settings = CSCSettings.from_config({**base, "OceanRule": "published", "MinSeaContact": 0})
     params = FrontParams(**settings.front_params)
     assert params.ocean_rule == "published" and params.min_sea_contact == 0.0
+
+
+def test_the_published_frame_rule_takes_ocean_objects_8_connected():
+    from seeice.fronts.detection import ocean_mask
+
+    classes = np.full((60, 60), 4, np.uint8)
+    classes[:, :1] = 7                      # valid everywhere; the frame is the image edge
+    classes[0:5, 20:25] = 1                 # a patch touching the frame ...
+    classes[5:30, 25:50] = 1                # ... linked to a 625 px water body by one corner
+    classes[40:58, 2:40] = 1                # the largest ocean object (684 px), off the frame
+    params = FrontParams(ocean_rule="published", min_ocean_area=100, border=3)
+    ocean = ocean_mask(classes, GLACIER_SCHEME, params)
+    # 8-connected, the corner-linked body touches the frame and goes, as published
+    assert not ocean[10:30, 25:50].any() and ocean[40:58, 2:40].all()
+    # the sea rule keeps the largest object only, whatever the connectivity
+    sea = ocean_mask(classes, GLACIER_SCHEME, FrontParams(min_ocean_area=100))
+    assert sea.sum() == 18 * 38

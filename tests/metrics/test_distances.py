@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from seeice.errors import DataError
+from seeice.errors import ConfigError, DataError
 from seeice.metrics.distances import distance_stats, error_histogram
 
 from results_helpers import FRONT_A, FRONT_B
@@ -33,3 +33,17 @@ def test_error_histogram_bins_and_share():
     assert share == pytest.approx(4 / 6)
     with pytest.raises(DataError):
         error_histogram(np.array([-1.0]))
+
+
+def test_exact_mode_is_the_published_statistics_mode():
+    import statistics
+
+    from seeice.metrics.distances import distance_stats, exact_mode
+
+    d = np.array([22.0, 10 * np.sqrt(2), 10.0, 10 * np.sqrt(2), 10.0, 30.0])
+    # 14.14 and 10 both occur twice: the first met wins, as statistics.mode has it
+    assert exact_mode(d) == statistics.mode(d.tolist()) == pytest.approx(10 * np.sqrt(2))
+    assert distance_stats(d, 0)["mode"] == pytest.approx(14.142, abs=1e-3)
+    assert distance_stats(d)["mode"] == 10.0   # 10 m bins: 10, 10, 10, 10 of 6
+    with pytest.raises(ConfigError):
+        distance_stats(d, -1)

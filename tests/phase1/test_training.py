@@ -18,6 +18,7 @@ from seeice.metrics.reports import REPORT_COLUMNS, classification_report_frame  
 from seeice.phase1.history import TargetAccuracyStop  # noqa: E402
 from seeice.phase1.tile_data import (TileDataset, infer_norm_factor, load_tile_data,  # noqa: E402
                                      split_indices, tensor_sidecar_path)
+from seeice.phase1.models import model_policy  # noqa: E402
 from seeice.phase1.training import fine_tune, train_tile_cnn  # noqa: E402
 
 from repo_paths import REPO  # noqa: E402
@@ -200,10 +201,52 @@ def test_length_mismatch_is_a_data_error(tmp_path):
 
 
 def test_band_mismatch_names_both_counts(tmp_path):
-    tensor_path, labels_path = make_tensor(tmp_path, bands=4)
+    tensor_path, labels_path = make_tensor(tmp_path, bands=3)
     with pytest.raises(ConfigError) as info:
-        _train(tmp_path, tensor_path, labels_path, bands=3)
+        _train(tmp_path, tensor_path, labels_path, bands=4)
     assert "4 bands" in str(info.value) and "3 bands" in str(info.value)
+
+
+def test_rgb_bands_and_a_tile_crop_of_a_larger_tensor(tmp_path, caplog):
+    """The published NIR = False and Tilesize: first three bands, top-left crop, no copy."""
+    tensor_path, labels_path = make_tensor(tmp_path, n=12, tile=16, bands=4)
+    full = np.load(tensor_path)
+    with caplog.at_level(logging.INFO, logger="seeice"):
+        data = load_tile_data(tensor_path, labels_path, bands=3, n_classes=3, tile_crop=10)
+    assert data.tensor.shape == (12, 10, 10, 3) and (data.tile_size, data.bands) == (10, 3)
+    np.testing.assert_array_equal(data.tensor, full[:, :10, :10, :3])
+    assert isinstance(data.tensor, np.memmap)  # still a view of the file
+    assert "first 3 (R, G, B)" in caplog.text and "top-left 10 x 10" in caplog.text
+    for bad in (17, -1):
+        with pytest.raises(ConfigError, match="tile crop"):
+            load_tile_data(tensor_path, labels_path, n_classes=3, tile_crop=bad)
+
+
+@pytest.mark.slow
+def test_an_rgb_model_of_cropped_tiles_trains_from_a_larger_tensor(tmp_path):
+    tensor_path, labels_path = make_tensor(tmp_path, n=12, tile=16, bands=4)
+    result = train_tile_cnn(tensor_path, labels_path, tmp_path / "out", "rgb", base="compact",
+                            bands=3, n_classes=3, tile_crop=10, epochs=1, batch_size=4)
+    model, meta = load_model(result.model_path)
+    assert model.input_shape == (None, 10, 10, 3) and (meta.tile_size, meta.bands) == (10, 3)
+    assert meta.training["tile_crop"] == 10
+
+
+def test_random_split_is_the_published_one_and_says_how_many_copies_leak(tmp_path, caplog):
+    from seeice.phase1.tile_data import split_for_training
+
+    tensor_path, labels_path = make_tensor(tmp_path, n=40, tile=8)
+    data = load_tile_data(tensor_path, labels_path, n_classes=3)
+    data.groups = np.repeat(np.arange(10), 4)   # four copies of each of 10 windows
+    train, val, how = split_for_training(data, seed=0, split="group")
+    assert how == "source_window" and not set(data.groups[val]) & set(data.groups[train])
+    with caplog.at_level(logging.WARNING, logger="seeice"):
+        train, val, how = split_for_training(data, seed=0, split="random")
+    assert how == "random" and (train.size, val.size) == (32, 8)
+    leaked = int(np.isin(data.groups[val], data.groups[train]).sum())
+    assert leaked > 0 and f"{leaked} of 8 validation tiles are copies" in caplog.text
+    with pytest.raises(ConfigError, match="random is the published split"):
+        _train(tmp_path, tensor_path, labels_path, split="windows")
 
 
 def test_labels_outside_the_classes_are_a_data_error(tmp_path):
@@ -370,6 +413,25 @@ def test_fine_tuning_a_legacy_h5_model(tmp_path):
     assert (meta.tile_size, meta.bands, meta.n_classes) == (8, 4, 3)
     assert meta.training["fine_tuned_from"] == str(legacy)
     assert 1 <= tuned.epochs_run <= 2
+
+
+@pytest.mark.slow
+def test_fine_tuning_in_another_precision_rebuilds_the_model(tmp_path):
+    tensor_path, labels_path = make_tensor(tmp_path / "data", n=12, tile=8, n_classes=3)
+    parent = train_tile_cnn(tensor_path, labels_path, tmp_path / "m", "small", base="compact",
+                            n_classes=3, epochs=1, batch_size=4, precision="float32")
+    tuned = fine_tune(parent.model_path, tensor_path, labels_path, tmp_path / "out", "bf16",
+                      epochs=1, batch_size=4, target_accuracy=1e-6, precision="mixed_bfloat16")
+    model, meta = load_model(tuned.model_path)
+    assert tuned.precision == meta.precision == "mixed_bfloat16"
+    assert model_policy(model) == "mixed_bfloat16"
+    assert keras.mixed_precision.global_policy().name == "float32"  # restored
+    # a legacy model of unknown architecture cannot be rebuilt: asked explicitly, an error
+    legacy = tmp_path / "old.h5"
+    tiny_model(tile=8, bands=4, n_classes=3).save(legacy)
+    with pytest.raises(ModelError, match="--precision float32"):
+        fine_tune(legacy, tensor_path, labels_path, tmp_path / "out2", "x", epochs=1,
+                  precision="mixed_bfloat16")
 
 
 def test_fine_tuning_refuses_tiles_that_do_not_fit_the_model(tmp_path):

@@ -44,7 +44,7 @@ def scene_run(tmp_path_factory):
                   ideal_phase_one({s.classes.shape: s.classes for s in scenes}))
     try:
         run = run_csc(_config(model, predict, root / "out" / "Syn", Kernel_size=5,
-                              CNNsamples=8000, Patience=10))
+                              CNNsamples=8000, Patience=10, Validation="unseen"))
     finally:
         patch.undo()
     return run, scenes[0], predict
@@ -68,7 +68,11 @@ def test_reports_and_scored_pixels(scene_run):
     assert list(report["Class"][-3:]) == ["Accuracy", "Macro_avg", "Weighted_avg"]
     assert "glacier ice" in set(report["Class"])
     scored = np.load(run.out_dir / f"OvPdat_{scene.stem}_Tk5.npz")
-    assert set(scored.files) == {"truth", "cnn", "csc"}
+    assert set(scored.files) == {"truth", "cnn", "csc", "arr_0"}
+    # the published layout too: one int32 (n, 3) array, columns truth, CNN, CSC
+    assert scored["arr_0"].dtype == np.int32 and scored["arr_0"].shape == (scored["truth"].size, 3)
+    assert (scored["arr_0"][:, 0] == scored["truth"]).all()
+    assert (scored["arr_0"][:, 2] == scored["csc"]).all()
     assert scored["truth"].size == np.count_nonzero(scene.classes)
     assert scored["truth"].min() >= 1
 
@@ -118,6 +122,9 @@ def test_run_json_and_summary_hold_the_run(scene_run):
     assert record["config"]["Kernel_size"] == 5 and record["config"]["PredictPath"] == str(predict)
     assert record["model"]["tile_size"] == 32 and record["scheme"]["name"] == "glacier"
     assert record["experiment_name"] == "Tk5"
+    assert record["config"]["Validation"] == "unseen"
+    from seeice.results.describe import run_metadata
+    assert run_metadata(run.out_dir)["validation"] == "Unseen"  # what the tables will read
     summary = pd.read_csv(run.out_dir / "summary.csv")
     assert list(summary["Image"]) == [scene.stem]
     assert {"CNN_F1", "CSC_F1", "Front_found", "Front_median_m", "Front_mean_m",
@@ -251,3 +258,20 @@ def test_shipped_presets_change_exactly_their_known_inputs(preset):
     config, _ = resolve_script(script, ["--config", str(path), dpi_flag, "72"])
     assert config["OutDPI"] == 72
     assert dict(config) == {**defaults, **PRESET_CHANGES[preset], "OutDPI": 72}
+
+
+def test_validation_and_glacier_inputs(tmp_path):
+    from types import SimpleNamespace
+
+    from seeice.pipeline.csc import check_settings
+
+    settings = CSCSettings.from_config({"ModelName": "m.keras", "PredictPath": "p",
+                                        "Validation": "unseen", "Glacier": "Petermann"})
+    assert (settings.validation, settings.glacier) == ("unseen", "Petermann")
+    metadata = SimpleNamespace(tile_size=50, bands=4, n_classes=7,
+                               class_scheme=lambda: "scheme")
+    assert check_settings(settings, metadata) == "scheme"
+    bad = CSCSettings.from_config({"ModelName": "m.keras", "PredictPath": "p",
+                                   "Validation": "maybe"})
+    with pytest.raises(ConfigError, match="give seen, unseen, or nothing"):
+        check_settings(bad, metadata)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -19,8 +20,15 @@ def joint_setup(tmp_path):
 
 def test_clear_joint_removes_exactly_the_joint_images_in_joint_runs(joint_setup):
     runs, joint, with_json, by_name, single = joint_setup
+    margins = {}
+    for run in (with_json, by_name):
+        (run / "valley_margins").mkdir()
+        for stem in ("img1", "img10"):
+            margins[run, stem] = run / "valley_margins" / f"{stem}_vmdistances.npy"
+            np.save(margins[run, stem], np.array([20.0]))
     expected = (per_image(with_json, "img1", "Jk7") | per_image(with_json, "img2", "Jk7")
-                | per_image(by_name, "img1", "Jak_k3") | per_image(by_name, "img2", "Jak_k3"))
+                | per_image(by_name, "img1", "Jak_k3") | per_image(by_name, "img2", "Jak_k3")
+                | {margins[with_json, "img1"], margins[by_name, "img1"]})
     before = {p for p in runs.rglob("*") if p.is_file()}
 
     # The published run (no run.json) counts as joint only when named.
@@ -34,6 +42,7 @@ def test_clear_joint_removes_exactly_the_joint_images_in_joint_runs(joint_setup)
     assert after == before - expected
     for run, exp in ((with_json, "Jk7"), (by_name, "Jak_k3")):
         assert per_image(run, "img10", exp) <= after and per_image(run, "img3", exp) <= after
+        assert margins[run, "img10"] in after
         assert pd.read_csv(run / "summary.csv")["Image"].tolist() == ["img10", "img3"]
     assert pd.read_csv(single / "summary.csv")["Image"].tolist() == ["img1", "img10", "img2",
                                                                     "img3"]

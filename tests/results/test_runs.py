@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from seeice.results.runs import run_metadata
+from seeice.results.describe import run_metadata
 
 from results_helpers import helheim_config, write_ovpdat, write_run_json
 
@@ -67,25 +67,64 @@ def test_validation_derived_from_training_images(tmp_path):
     assert run_metadata(run)["validation"] == "Unseen"  # the config key wins
 
 
-def test_unknown_validation_advice_names_a_fix_that_exists(tmp_path, caplog):
-    """CSC.py has no Validation input: the advice is a seen/unseen word in the folder name."""
-    from seeice.config.inputs import parse_header
-    from repo_paths import REPO
-
-    csc_inputs = {s.name for s in parse_header(
-        (REPO / "CSC_Application" / "CSC.py").read_text(encoding="utf-8"))[1]}
-    run = tmp_path / "sweepA_patch5"
+@pytest.mark.parametrize("name, glacier, validation", [
+    ("Storstrommen_VGG16_50_RGB_patch7", None, "Unknown"),   # not Store: Sto is a whole token
+    ("Helheimfjord_50_patch7", None, "Unknown"),
+    ("Helheim_VGG16_50_patch7", "Helheim", "Seen"),
+    ("sweep-jak-2020_50_patch7", "Jakobshavn", "Unseen"),
+])
+def test_glacier_is_read_from_whole_tokens_only(tmp_path, name, glacier, validation):
+    run = tmp_path / name
     run.mkdir()
-    write_run_json(run, {"PredictPath": "Data/Kangerlussuaq", "Kernel_size": 5, "Ndims": 4})
-    with caplog.at_level(logging.WARNING, logger="seeice"):
-        assert run_metadata(run)["validation"] == "Unknown"
-    advice = caplog.text
-    if "Validation" not in csc_inputs:
-        assert "Validation =" not in advice and "CSC inputs" not in advice
-    assert "'unseen'" in advice and "sweepA_unseen_patch5" in advice
-    # Following the advice resolves it: the renamed folder is read as Unseen, without a warning.
-    renamed = run.rename(tmp_path / "sweepA_unseen_patch5")
-    caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="seeice"):
-        assert run_metadata(renamed)["validation"] == "Unseen"
-    assert "unknown" not in caplog.text
+    meta = run_metadata(run)
+    assert (meta["glacier"], meta["validation"]) == (glacier, validation)
+
+
+@pytest.mark.parametrize("name, bands, training", [
+    ("Lunirfjord_50_patch7", "RGB", "Single"),        # "nir" inside a word is no band token
+    ("Jak_disjointed_50_patch7", "RGB", "Single"),    # nor is "joint" inside a word
+    ("Jak_joint_50_NIR_patch7", "NIR_RGB", "Joint"),
+    ("Jak_50_rgbnir_patch7", "NIR_RGB", "Single"),
+])
+def test_bands_and_training_tokens_are_whole_tokens(tmp_path, name, bands, training):
+    run = tmp_path / name
+    run.mkdir()
+    meta = run_metadata(run)
+    assert (meta["bands"], meta["cnn_training"]) == (bands, training)
+
+
+def test_runs_of_ours_get_the_paper_rule_from_their_folder_name_not_predict_path(tmp_path, caplog):
+    # A CSC run without Validation: the paper's rule applies to the folder's glacier token.
+    hel = tmp_path / "Hel_sweep_patch7"
+    hel.mkdir()
+    config = helheim_config(PredictPath="/mnt/storage/images")
+    del config["Validation"], config["Glacier"]
+    write_run_json(hel, config)
+    with caplog.at_level(logging.INFO, logger="seeice"):
+        meta = run_metadata(hel)
+    assert (meta["glacier"], meta["validation"]) == ("Helheim", "Seen")
+    assert "validation Seen (the paper's rule for Helheim" in caplog.text
+    assert "glacier Helheim (folder name token 'Hel')" in caplog.text
+    # PredictPath is never searched for tokens: /mnt/storage is not Store, /home/helen not Helheim
+    for predict in ("/mnt/storage/images", "/home/helen/scenes"):
+        run = tmp_path / f"sweep_{len(predict)}_patch7"
+        run.mkdir()
+        write_run_json(run, dict(config, PredictPath=predict))
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="seeice"):
+            meta = run_metadata(run)
+        assert meta["glacier"] == predict.rsplit("/", 1)[1]
+        assert meta["validation"] == "Unknown"
+        assert "--validation seen|unseen" in caplog.text and "Validation" in caplog.text
+
+
+def test_the_validation_input_wins_over_the_paper_rule(tmp_path):
+    run = tmp_path / "Hel_sweep_patch7"
+    run.mkdir()
+    write_run_json(run, helheim_config(Validation="unseen"))
+    assert run_metadata(run)["validation"] == "Unseen"
+    # a Glacier input that contradicts the folder token: the rule does not apply
+    write_run_json(run, {k: v for k, v in helheim_config(Glacier="Petermann").items()
+                         if k != "Validation"})
+    meta = run_metadata(run)
+    assert (meta["glacier"], meta["validation"]) == ("Petermann", "Unknown")

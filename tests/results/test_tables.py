@@ -99,7 +99,10 @@ def test_bad_inputs_give_clear_errors(tmp_path):
         classification_table(tmp_path)
     (run / "run.json").unlink()
     np.savez(run / "OvPdat_imgC_HelS2k7.npz", truth=np.ones(3, np.uint8))
-    with pytest.raises(DataError, match="lacks the array"):
+    with pytest.raises(DataError, match="neither 'truth', 'cnn' and 'csc'"):
+        classification_table(tmp_path)
+    np.savez(run / "OvPdat_imgC_HelS2k7.npz", np.ones((3, 2), np.int32))
+    with pytest.raises(DataError, match=r"arr_0 has shape \(3, 2\)"):
         classification_table(tmp_path)
 
 

@@ -54,6 +54,9 @@ def test_build_data_frame_script(tmp_path):
                         "--valley-margin", vm_dir)
     assert result.returncode == 0, result.stderr
     assert pd.read_csv(tmp_path / "vm.csv")["Error_m"].tolist() == pytest.approx([20.0] * 3 + [0])
+    # per image, as the published valley-margin check saved them (150 margin pixels, 20 m each)
+    per_image = np.load(run / "valley_margins" / "imgA_vmdistances.npy")
+    assert per_image.shape == (150,) and np.all(per_image == 20.0)
     assert not [p for p in tmp_path.rglob("*partial*")]
 
 
@@ -75,6 +78,9 @@ def test_error_histogram_script(tmp_path):
     assert is_png(run / "error_histogram.png")
     assert "60.0 % of errors under 100 m" in result.stderr
     assert "WARNING" in result.stderr and "imgB" in result.stderr
+    # the catastrophic image (1200 m > 1000 m) gets a histogram of its own, the other not
+    assert is_png(run / "error_histogram_imgB.png")
+    assert not (run / "error_histogram_imgA.png").exists()
     assert (run / "run.json").exists() is False  # the run's own record is not overwritten
 
 

@@ -303,3 +303,18 @@ def test_example_jobs_csv_paths_start_from_its_folder():
     jobs = read_jobs(repo / "Batch" / "jobs_example.csv")
     assert all(p.startswith("../demo_output/") for p in jobs["DataSource"])
     assert all(p.startswith("../demo_output/") for p in jobs["OutFolder"])
+
+
+def test_a_validation_column_sets_seen_or_unseen_per_job(models, data, tmp_path):
+    jobs_csv = write_jobs(tmp_path / "jobs.csv", [
+        job_row(data, "runs/A", Validation="Seen"), job_row(data, "runs/B", Validation=""),
+        job_row(data, "runs/C", Validation="unseen")])
+    jobs = read_jobs(jobs_csv)
+    columns = input_columns(jobs.columns)
+    configs = [job_config(jobs.loc[i], models, tmp_path, columns) for i in range(3)]
+    assert configs[0]["Validation"] == "seen" and configs[2]["Validation"] == "unseen"
+    assert "Validation" not in configs[1]  # empty: inferred by the results tables
+    bad = write_jobs(tmp_path / "bad.csv", [job_row(data, "runs/D", Validation="maybe")])
+    problems = "\n".join(check_jobs(read_jobs(bad), models, jobs_csv=bad))
+    assert "column Validation: Validation (--validation) is 'maybe'; valid choices are seen" \
+        in problems
