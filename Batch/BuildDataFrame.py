@@ -22,7 +22,7 @@ Subsample = 10000000             # --subsample: at most this many pixels per run
 Seed = 0                         # --seed: seed of the pixel subsample
 Calving = False                  # --calving: build the calving-front error table instead
 ValleyMargin = ""                # --valley-margin: folder of VM_<stem>.tif; valley-margin table
-PixelSize = 0.0                  # --pixel-size: metres per pixel of PNG rasters (0: GeoTIFF's)
+PixelSize = 0.0                  # --pixel-size: metres per pixel of PNG rasters (0: none); GeoTIFFs use their own, and a value that disagrees with it is refused
 ModeBin = 10.0                   # --mode-bin: Mode of the distances in bins of this many metres (0: the exact most common value, as published)
 # ==== END OF USER INPUTS ====
 

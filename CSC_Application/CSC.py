@@ -32,7 +32,8 @@ GACglacier = 1                  # --gac-glacier {0,1}: paint the contoured glaci
 OceanRule = "sea"               # --ocean-rule {sea,published}: ocean of the front step: sea = the largest ocean object; published = the published rule (every ocean object off the frame, plus the largest)
 MinSeaContact = 0.5             # --min-sea-contact: smallest front length / glacier width at the front; shorter fronts are refused, with the reason in summary.csv (0: off)
 ResizeCompanions = False        # --resize-companions: match SCLS_/EDGE_ rasters on another grid than their image by position, resized by nearest neighbour (published; default: refuse them)
-PixelSize: float = None         # --pixel-size: metres per pixel for plain (non-georeferenced) images
+PixelSize: float = None         # --pixel-size: metres per pixel of images without georeferencing (georeferenced images use their own; a PixelSize that disagrees with it is refused)
+ImageScale: float = None        # --image-scale: pixel value of reflectance 1 in floating-point images (1 for reflectance 0-1, 10000 for reflectance x 10 000); float images are refused without it
 OutDPI = 400                    # --dpi: resolution of the 4-part figures
 Seed = 0                        # --seed: seed of sampling and phase-two training
 Validation = ""                 # --validation {seen,unseen,}: phase one was trained on this glacier (seen) or not (unseen), recorded for the results tables (empty: inferred, see Batch/BuildDataFrame.py)

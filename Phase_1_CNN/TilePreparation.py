@@ -12,8 +12,10 @@ them to OutPath/Valid/C<k>/, named <stem>_<row>_<col>_<rot>.tif (mirrored copies
 _m<rot>). Per-class counts are logged and weak classes named. With --tensor NAME the tiles go
 straight into compiled tensors (NAME_T_<mode>.npy, NAME_L_<mode>.npy and the source-window
 groups NAME_G_<mode>.npy in OutPath) instead of files.
-Images without a class raster are skipped with a warning. The resolved inputs are saved in
-OutPath/run.json.
+Images without a class raster are skipped with a warning. Windows touching no-data (declared
+nodata, masks, NaN, 0 in every band; 0 in any band of Sentinel-2 data) are never tiles. Images
+in a geographic CRS (degrees) are refused: reproject them to UTM first. Floating-point images
+need ImageScale. The resolved inputs are saved in OutPath/run.json.
 """
 # ==== USER INPUTS ====
 TrainPath = "Data/Train"      # --images: folder of training images, each with its SCLS_ class raster
@@ -32,6 +34,7 @@ RareClassTiles = 500          # --rare-tiles: classes with fewer tiles (copies i
 RareStride = 10               # --rare-stride: step between windows of rare classes in pixels (used when smaller than Stride)
 ResizeCompanions = False      # --resize-companions: match SCLS_ rasters on another grid than their image by position, resized by nearest neighbour (published; default: refuse them)
 Radiometric = 0.0             # --radiometric: per-copy gain in [1-r, 1+r] and offset in [-r, r] x 5 % of full scale (10000 DN; 8-bit: 255), clipped, no-data kept (0: off)
+ImageScale: float = None      # --image-scale: pixel value of reflectance 1 in floating-point images (1 for reflectance 0-1, 10000 for reflectance x 10 000); float images are refused without it and converted to uint16 DN with it
 # ==== END OF USER INPUTS ====
 
 from seeice.config.runner import run_script, script_name
@@ -45,7 +48,8 @@ def main(cfg):
                   tensor_mode=cfg.Mode, norm_factor=cfg.NormFactor, n_classes=cfg.NClasses,
                   augmentation=cfg.Augment, rare_class_tiles=cfg.RareClassTiles,
                   rare_stride=cfg.RareStride, radiometric=cfg.Radiometric,
-                  resize_companions=cfg.ResizeCompanions, run_config=dict(cfg), script=script_name(__file__))
+                  resize_companions=cfg.ResizeCompanions,
+                  image_scale=cfg.ImageScale, run_config=dict(cfg), script=script_name(__file__))
 
 
 if __name__ == "__main__":

@@ -237,3 +237,30 @@ def class_count_advice(found, n_classes: int) -> str:
     return (f"Use --classes {largest} only if the scheme has {largest} classes (class(es) {gap} "
             f"would then have no tiles); otherwise recode {shown} in the SCLS_ rasters to the "
             "scheme's classes or 0 (unlabelled).")
+
+
+def check_found_classes(found, n_classes: int | None) -> None:
+    """Refuse class numbers found in class rasters that cannot be classes of the tile set.
+
+    Parameters
+    ----------
+    found : sequence of int
+        The class numbers found, ascending.
+    n_classes : int or None
+        The class count given (``--classes``); None when it is taken from the classes found.
+
+    Raises
+    ------
+    ConfigError
+        A number above ``n_classes``; or, without a class count, a number far beyond the
+        others (255 beside 1..7: a fill value, which would become a class of its own). No-data
+        is never a class.
+    """
+    found = sorted(int(k) for k in found)
+    if n_classes is None and len(found) > 1 and looks_like_fill(found[-1], found[-2]):
+        raise ConfigError(f"the class rasters hold class {found[-1]} beside classes "
+                          f"{', '.join(map(str, found[:-1]))}. "
+                          + class_count_advice(found, found[-2]))
+    if n_classes is not None and found and found[-1] > n_classes:
+        raise ConfigError(f"the class rasters hold class {found[-1]} but {n_classes} classes "
+                          "were given (--classes). " + class_count_advice(found, n_classes))

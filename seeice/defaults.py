@@ -49,6 +49,10 @@ PATCH_MODEL = "fresh"           #: phase-two model: "fresh" per image, or "carri
 BATCH_RULE = "updates"          #: phase-two batch: int(500000/k^2) with >= 100 updates per epoch, or "published"
 VALIDATION = ""                 #: "seen" / "unseen" for the results tables ("": inferred)
 GLACIER = ""                    #: glacier name for the results tables ("": from the folder name)
+PIXEL_SIZE = None               #: metres per pixel of images without georeferencing (None: pixels)
+
+# ---- Images
+IMAGE_SCALE = None              #: pixel value of reflectance 1 in float images (required for them)
 
 # ---- Results
 SUBSAMPLE_PIXELS = 10_000_000   #: pixels per run pooled for F1 (published)

@@ -1,1 +1,2 @@
-"""Reading and writing: rasters, vector fronts, atomic writes, tile folders and the model store."""
+"""Reading and writing: rasters, input images (valid mask, CRS units, pixel scale, checks against
+the model), vector fronts, atomic writes, tile folders and the model store."""

@@ -49,12 +49,16 @@ class Raster:
         Pixel-to-CRS transform (identity for plain images).
     path : pathlib.Path or None
         The file it was read from.
+    valid : numpy.ndarray or None
+        (H, W) bool, the pixels that hold data (:mod:`seeice.io.validity`); None when not
+        computed (:func:`seeice.io.images.read_scene` computes it).
     """
 
     data: np.ndarray
     crs: object | None = None
     transform: Affine = Affine.identity()
     path: Path | None = None
+    valid: np.ndarray | None = None
 
     @property
     def is_georeferenced(self) -> bool:
@@ -65,7 +69,9 @@ class Raster:
     def pixel_size(self) -> float | None:
         """Pixel size in CRS units (metres for UTM); None for plain images.
 
-        The mean of the absolute x and y resolutions, for nearly square pixels.
+        The mean of the absolute x and y resolutions, for nearly square pixels. For distances
+        use :func:`seeice.io.georef.pixel_size_m`, which refuses degrees and converts other
+        units to metres.
         """
         if not self.is_georeferenced:
             return None
@@ -354,7 +360,7 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
 
 def write_raster(path: str | os.PathLike, data: np.ndarray, crs=None,
                  transform: Affine | None = None, compress: str | None = "lzw",
-                 colormap: dict | None = None) -> Path:
+                 colormap: dict | None = None, nodata: float | None = None) -> Path:
     """Write an (H, W) or (H, W, bands) array as a raster, atomically.
 
     The driver follows the extension: GeoTIFF for ``.tif``/``.tiff``, PNG for ``.png``.
@@ -371,6 +377,8 @@ def write_raster(path: str | os.PathLike, data: np.ndarray, crs=None,
         GeoTIFF compression (LZW by default).
     colormap : dict, optional
         ``{value: (r, g, b, a)}`` colour table for band 1 (uint8 data only).
+    nodata : float, optional
+        Declared nodata value (GeoTIFF only).
     """
     path = Path(path)
     array = data[..., np.newaxis] if data.ndim == 2 else data
@@ -381,6 +389,8 @@ def write_raster(path: str | os.PathLike, data: np.ndarray, crs=None,
     if driver == "GTiff":
         if compress:
             profile["compress"] = compress
+        if nodata is not None:
+            profile["nodata"] = nodata
         if crs is not None:
             profile.update(crs=crs, transform=transform or Affine.identity())
     with atomic_path(path) as tmp, warnings.catch_warnings():
@@ -405,6 +415,8 @@ def write_class_raster(path: str | os.PathLike, classes: np.ndarray, scheme: Cla
                        reference: Raster | None = None) -> Path:
     """Write a uint8 class raster with the scheme's palette as a colour table.
 
+    A GeoTIFF declares nodata 0: unclassified pixels and no-data of the image (DESIGN 7).
+
     Parameters
     ----------
     path : path-like
@@ -426,5 +438,6 @@ def write_class_raster(path: str | os.PathLike, classes: np.ndarray, scheme: Cla
     crs = transform = None
     if reference is not None and reference.is_georeferenced and Path(path).suffix.lower() != ".png":
         crs, transform = reference.crs, reference.transform
+    geotiff = Path(path).suffix.lower() != ".png"
     return write_raster(path, classes.astype(np.uint8), crs=crs, transform=transform,
-                        colormap=colormap)
+                        colormap=colormap, nodata=0 if geotiff else None)

@@ -22,11 +22,12 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from seeice.classes import class_count_advice, looks_like_fill
+from seeice.classes import check_found_classes
 from seeice.checks import positive_int
 from seeice.config.inputs import save_run_config
 from seeice.defaults import (
     AUGMENTATION,
+    IMAGE_SCALE,
     RADIOMETRIC,
     RARE_CLASS_TILES,
     RARE_STRIDE,
@@ -34,15 +35,9 @@ from seeice.defaults import (
     SEED,
 )
 from seeice.errors import ConfigError, DataError, InputFileError, RasterError
-from seeice.io.raster import (
-    Grid,
-    find_companions,
-    list_images,
-    open_raster,
-    read_image,
-    read_labels,
-    write_raster,
-)
+from seeice.io.georef import check_projected
+from seeice.io.images import check_image_scale, probe_image, read_scene
+from seeice.io.raster import Grid, find_companions, list_images, read_labels, write_raster
 from seeice.io.tiles import TRAIN_DIR, VALID_DIR, list_tiles, tile_name
 from seeice.phase1.augmentation import augment_tiles, check_augmentation
 from seeice.phase1.class_counts import report_class_counts
@@ -107,6 +102,13 @@ class _ImagePlan:
     labels: np.ndarray
     valid: np.ndarray | None = None   # bool, shape (n,)
     grid: Grid | None = None          # the image's grid, which the class raster must match
+    nodata_bits: np.ndarray | None = None   # packed (H, W) no-data mask, None when none
+    shape: tuple[int, int] = (0, 0)
+
+    def pixel_valid(self) -> np.ndarray | None:
+        """(H, W) bool valid mask of the image, None when every pixel is valid."""
+        return None if self.nodata_bits is None else ~np.unpackbits(
+            self.nodata_bits, count=self.shape[0] * self.shape[1]).astype(bool).reshape(self.shape)
 
 
 def _check_inputs(tile_size, stride, valid_fraction, bands, rare_class_tiles, rare_stride):
@@ -124,7 +126,8 @@ def _check_inputs(tile_size, stride, valid_fraction, bands, rare_class_tiles, ra
 
 def _plan(images_dir: Path, tile_size: int, stride: int, valid_fraction: float, bands,
           rng: np.random.Generator, n_copies: int, rare_class_tiles: int, rare_stride: int,
-          resize_companions: bool = False) -> tuple[list[_ImagePlan], list[str], int, np.dtype]:
+          image_scale: float | None = None, resize_companions: bool = False
+          ) -> tuple[list[_ImagePlan], list[str], int, np.dtype]:
     """First pass: check every input, select pure windows (denser for rare classes) and the
     validation split.
 
@@ -148,9 +151,13 @@ def _plan(images_dir: Path, tile_size: int, stride: int, valid_fraction: float, 
             log.warning("%s has no SCLS_%s class raster beside it: skipped.", path.name, path.stem)
             skipped.append(path.name)
             continue
-        with open_raster(path) as src:
-            height, width, count, dtype = src.height, src.width, src.count, np.dtype(src.dtypes[0])
-            grid = Grid.of(src)
+        header = probe_image(path)
+        height, width, count = header.shape[0], header.shape[1], header.count
+        check_projected(header.crs, header.transform, header.shape, path.name)
+        scale = check_image_scale(header, image_scale)
+        # Float images are converted to uint16 DN when read (seeice.io.images.read_scene).
+        dtype = np.dtype(np.uint16) if scale is not None else header.dtype
+        grid = Grid(height, width, header.crs, header.transform)
         if bands is not None and count < bands:
             raise RasterError(f"{path.name} has {count} band(s) but {bands} were asked for "
                               f"(--bands). Use --bands {count} or give images with {bands} bands.")
@@ -160,21 +167,22 @@ def _plan(images_dir: Path, tile_size: int, stride: int, valid_fraction: float, 
                               "remove that image from the folder.")
         band_counts[path.name] = bands or count
         dtypes[path.name] = dtype
-        labels = read_labels(companions.classes, grid, resize_to_shape=resize_companions,
-                             image_name=path.name)
-        rows, cols, classes = select_windows(labels, tile_size, stride)
+        labels = read_labels(companions.classes, grid, resize_companions, path.name)
+        valid = read_scene(path, bands=bands, image_scale=image_scale).valid
+        rows, cols, classes = select_windows(labels, tile_size, stride, valid=valid)
         if len(classes) == 0:
             log.warning("%s: no tile passes purity (at most %d%% unlabelled, at least %d%% one "
-                        "class).", path.name, round(100 * MAX_UNLABELLED),
+                        "class, no no-data).", path.name, round(100 * MAX_UNLABELLED),
                         round(100 * MIN_MAJORITY))
         plans.append(_ImagePlan(path, path.stem, companions.classes, rows, cols, classes,
-                                grid=grid))
+                                grid=grid, shape=(height, width),
+                                nodata_bits=None if valid.all()
+                                else np.packbits(~valid.ravel())))
     if not plans:
         raise InputFileError(f"no image in {images_dir} has an SCLS_<image stem> class raster "
                              "beside it. Put each image's class raster next to it.")
     if rare_class_tiles:
-        _add_rare_windows(plans, tile_size, stride, rare_stride, n_copies, rare_class_tiles,
-                          resize_companions)
+        _add_rare_windows(plans, tile_size, stride, rare_stride, n_copies, rare_class_tiles)
     for plan in plans:
         plan.valid = np.zeros(len(plan.labels), dtype=bool)
         if valid_fraction > 0:
@@ -202,8 +210,7 @@ def _plan(images_dir: Path, tile_size: int, stride: int, valid_fraction: float, 
 
 
 def _add_rare_windows(plans: list[_ImagePlan], tile_size: int, stride: int, rare_stride: int,
-                      n_copies: int, rare_class_tiles: int, resize_companions: bool = False
-                      ) -> None:
+                      n_copies: int, rare_class_tiles: int) -> None:
     """Add the windows of rare classes found at the denser stride (in place, sorted by position).
 
     A class is rare when all images together give it fewer than ``rare_class_tiles`` tiles
@@ -223,9 +230,10 @@ def _add_rare_windows(plans: list[_ImagePlan], tile_size: int, stride: int, rare
         return
     found = {}
     for plan in plans:
-        labels = read_labels(plan.classes_path, plan.grid, resize_to_shape=resize_companions,
-                             image_name=plan.path.name)
-        rows, cols, classes = select_windows(labels, tile_size, rare_stride)
+        # The first pass refused a class raster on another grid unless --resize-companions.
+        labels = read_labels(plan.classes_path, plan.grid, resize_to_shape=True)
+        rows, cols, classes = select_windows(labels, tile_size, rare_stride,
+                                             valid=plan.pixel_valid())
         found[plan.stem] = (rows, cols, classes, labels.shape[1])
         for k in np.unique(classes):
             totals.setdefault(int(k), 0)
@@ -276,7 +284,8 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
                   tensor_mode: str = "float16", norm_factor: float | None = None,
                   n_classes: int | None = None, augmentation: str = AUGMENTATION,
                   rare_class_tiles: int = RARE_CLASS_TILES, rare_stride: int = RARE_STRIDE,
-                  radiometric: float = RADIOMETRIC, resize_companions: bool = RESIZE_COMPANIONS,
+                  radiometric: float = RADIOMETRIC, image_scale: float | None = IMAGE_SCALE,
+                  resize_companions: bool = RESIZE_COMPANIONS,
                   run_config: dict | None = None, script: str | None = None) -> PreparationResult:
     """Cut, check and augment training tiles from a folder of images with class rasters.
 
@@ -320,10 +329,12 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
     radiometric : float
         Radiometric augmentation of the copies (see :mod:`seeice.phase1.augmentation`);
         0 (default) turns it off.
+    image_scale : float, optional
+        Pixel value of reflectance 1 in floating-point images (1 or 10000); required for
+        them, which are converted to uint16 DN (:func:`seeice.io.images.read_scene`), so that
+        tiles, noise and tensors are on the Sentinel-2 DN scale.
     resize_companions : bool
-        A class raster on another grid than its image (size, CRS or transform) is refused
-        (False, default), or matched by position and resized by nearest neighbour with a
-        warning (True, as published).
+        Match a class raster on another grid by position, as published (default: refuse it).
     run_config, script : optional
         Resolved user inputs and script name for ``run.json`` (default: these arguments).
 
@@ -336,10 +347,11 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
     InputFileError
         The folder is missing, holds no images, or no image has a class raster.
     RasterError
-        A class raster lies on another grid than its image (size, CRS or transform), images differ in band count or
-        pixel type, or an image has fewer bands than asked.
+        A class raster lies on another grid than its image, images differ in band count or
+        pixel type, an image has fewer bands than asked, or an image is in a geographic CRS.
     ConfigError
-        Bad tile size, stride, fraction, bands, or a tile larger than an image.
+        Bad tile size, stride, fraction, bands, a tile larger than an image, or a
+        floating-point image without a fitting ``image_scale``.
     DataError
         No tile of any image passes purity, or two images share a stem.
 
@@ -357,21 +369,11 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
     rng = np.random.default_rng(seed)
     plans, skipped, n_bands, dtype = _plan(images_dir, tile_size, stride, valid_fraction,
                                            bands, rng, len(copies), rare_class_tiles, rare_stride,
-                                           resize_companions)
+                                           image_scale, resize_companions)
     found_classes = sorted({int(k) for p in plans for k in np.unique(p.labels)})
-    if n_classes is None and len(found_classes) > 1 and \
-            looks_like_fill(found_classes[-1], found_classes[-2]):
-        # No-data is never a class: a fill value would become a class of its own (C255).
-        raise ConfigError(f"the class rasters hold class {found_classes[-1]} beside classes "
-                          f"{', '.join(map(str, found_classes[:-1]))}. "
-                          + class_count_advice(found_classes, found_classes[-2]))
-    if tensor_name is not None:
-        if n_classes is None:
-            n_classes = max(found_classes)
-        elif max(found_classes) > n_classes:
-            raise ConfigError(f"the class rasters hold class {max(found_classes)} but "
-                              f"{n_classes} classes were given (--classes). "
-                              + class_count_advice(found_classes, n_classes))
+    check_found_classes(found_classes, n_classes if tensor_name is not None else None)
+    if tensor_name is not None and n_classes is None:
+        n_classes = max(found_classes)
 
     subsets = [TRAIN_DIR] + ([VALID_DIR] if valid_fraction > 0 else [])
     masks = {TRAIN_DIR: lambda p: ~p.valid, VALID_DIR: lambda p: p.valid}
@@ -391,7 +393,8 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
                       "tensor_mode": tensor_mode, "norm_factor": norm_factor,
                       "n_classes": n_classes, "augmentation": augmentation,
                       "rare_class_tiles": rare_class_tiles, "rare_stride": rare_stride,
-                      "radiometric": radiometric, "resize_companions": resize_companions}
+                      "radiometric": radiometric, "image_scale": image_scale,
+                      "resize_companions": resize_companions}
     script = script or "seeice.phase1.preparation.prepare_tiles"
 
     if VALID_DIR in subsets and not counts[VALID_DIR]:
@@ -421,7 +424,7 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
         for plan in tqdm(plans, desc="Tiling", unit="image", disable=None):
             if len(plan.labels) == 0:
                 continue
-            image = read_image(plan.path, bands=bands).data
+            image = read_scene(plan.path, bands=bands, image_scale=image_scale).data
             for s in subsets:
                 for aug, labels, rows, cols in _augmented_chunks(
                         plan, image, masks[s](plan), tile_size, rng, augmentation, radiometric):

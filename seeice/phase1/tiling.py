@@ -1,7 +1,8 @@
 """Training windows of one image: crop to whole tiles, window positions and purity labels (DESIGN section 4).
 
 A window is kept when unlabelled pixels are at most 10 % of it and its most frequent class
-covers at least 95 % of it; its label is that class.
+covers at least 95 % of it; its label is that class. A window holding any no-data pixel of the
+image (:mod:`seeice.io.validity`) is never kept: training tiles hold no filled values.
 """
 
 from __future__ import annotations
@@ -198,9 +199,19 @@ def purity_labels(counts: np.ndarray, tile_size: int, max_unlabelled: float = MA
 
 
 def select_windows(labels: np.ndarray, tile_size: int = TILE_SIZE, stride: int = STRIDE,
-                   max_unlabelled: float = MAX_UNLABELLED, min_majority: float = MIN_MAJORITY
+                   max_unlabelled: float = MAX_UNLABELLED, min_majority: float = MIN_MAJORITY,
+                   valid: np.ndarray | None = None
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Windows of a class raster that pass purity (after cropping to whole tiles).
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        (H, W) class raster, 0 = unlabelled.
+    tile_size, stride, max_unlabelled, min_majority
+        As in :func:`purity_labels`.
+    valid : numpy.ndarray, optional
+        (H, W) bool, the image's valid pixels: windows touching no-data are rejected.
 
     Returns
     -------
@@ -212,6 +223,13 @@ def select_windows(labels: np.ndarray, tile_size: int = TILE_SIZE, stride: int =
     cropped = crop_to_tiles(np.asarray(labels), tile_size)
     counts = window_class_counts(cropped, tile_size, stride)
     classes = purity_labels(counts, tile_size, max_unlabelled, min_majority)
+    if valid is not None and not np.all(valid):
+        if np.shape(valid) != np.shape(labels):
+            raise RasterError(f"the valid mask is {np.shape(valid)} but the class raster "
+                              f"{np.shape(labels)}; they must match.")
+        invalid = crop_to_tiles(~np.asarray(valid, dtype=bool), tile_size).astype(np.uint8)
+        touched = window_class_counts(invalid, tile_size, stride, n_values=2)[..., 1] > 0
+        classes = np.where(touched, 0, classes).astype(np.uint8)
     iy, ix = np.nonzero(classes)
     return iy * stride, ix * stride, classes[iy, ix]
 
@@ -234,7 +252,7 @@ def cut_tiles(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, tile_size: 
 
 def extract_tiles(image: np.ndarray, labels: np.ndarray, tile_size: int = TILE_SIZE,
                   stride: int = STRIDE, max_unlabelled: float = MAX_UNLABELLED,
-                  min_majority: float = MIN_MAJORITY) -> TileSet:
+                  min_majority: float = MIN_MAJORITY, valid: np.ndarray | None = None) -> TileSet:
     """Crop, slide windows and keep the pure tiles of one image (no augmentation).
 
     Parameters
@@ -245,6 +263,8 @@ def extract_tiles(image: np.ndarray, labels: np.ndarray, tile_size: int = TILE_S
         Class raster, shape (H, W), 0 = unlabelled.
     tile_size, stride : int
         Window edge and step in pixels.
+    valid : numpy.ndarray, optional
+        (H, W) bool valid mask; windows touching no-data are not kept.
 
     Returns
     -------
@@ -255,5 +275,6 @@ def extract_tiles(image: np.ndarray, labels: np.ndarray, tile_size: int = TILE_S
     if image.shape[:2] != labels.shape:
         raise RasterError(f"class raster is {labels.shape[0]} x {labels.shape[1]} pixels but the "
                           f"image is {image.shape[0]} x {image.shape[1]}; they must match.")
-    rows, cols, classes = select_windows(labels, tile_size, stride, max_unlabelled, min_majority)
+    rows, cols, classes = select_windows(labels, tile_size, stride, max_unlabelled, min_majority,
+                                         valid=valid)
     return TileSet(cut_tiles(image, rows, cols, tile_size), classes, rows, cols)

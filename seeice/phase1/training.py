@@ -256,6 +256,7 @@ def train_tile_cnn(tensor_path: str | os.PathLike, labels_path: str | os.PathLik
         training_info = {
             "tensor": str(data.tensor_path), "labels": str(data.labels_path),
             "tensor_mode": data.sidecar.get("mode"), "n_tiles": data.n,
+            "source_dtype": data.sidecar.get("source_dtype"),
             "tile_crop": int(tile_crop or 0),
             "batch_size": batch_size, "max_epochs": epochs,
             "target_accuracy": None if tuning else float(target_accuracy),
@@ -400,7 +401,8 @@ def fine_tune(model_path: str | os.PathLike, tensor_path: str | os.PathLike,
         "fine_tuned_from": str(model_path), "parent_training": parent.training,
         "tensor": str(data.tensor_path), "labels": str(data.labels_path),
         "tensor_mode": data.sidecar.get("mode"), "n_tiles": data.n, "batch_size": batch_size,
-        "max_epochs": epochs, "target_accuracy": float(target_accuracy),
+        "source_dtype": data.sidecar.get("source_dtype")
+        or (parent.training or {}).get("source_dtype"), "max_epochs": epochs, "target_accuracy": float(target_accuracy),
         "learning_rate": float(learning_rate), "seed": seed, **outcome(fit),
     }
     metadata = dataclasses.replace(parent, norm_factor=norm, training=training_info, created="",

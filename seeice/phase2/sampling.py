@@ -4,7 +4,8 @@ For each class present in an image's phase-one class raster, a random set of pix
 class is drawn (without replacement, at most ``samples_per_class``); each sample is the
 k x k window of the normalised image centred on the drawn pixel, labelled with the class.
 Only pixels whose whole window lies inside the image are eligible (the k//2 border is
-excluded), and class 0 (unclassified) is never sampled.
+excluded), and class 0 (unclassified) is never sampled. With a valid mask, only pixels whose
+whole window lies in valid data are eligible: no window touches no-data (DESIGN 5.3).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 from seeice.checks import positive_int
 from seeice.defaults import SAMPLES_PER_CLASS
 from seeice.errors import ConfigError, DataError, RasterError
+from seeice.io.validity import window_valid
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ def sample_windows(
     samples_per_class: int = DEFAULT_SAMPLES_PER_CLASS,
     seed: int | np.random.Generator | None = 0,
     n_classes: int | None = None,
+    valid: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw centred k x k training windows per class from one image.
 
@@ -54,6 +57,9 @@ def sample_windows(
     n_classes : int, optional
         When given, only classes 1..n_classes are sampled (other non-zero values, such as
         a calving-front value n_classes + 1, are ignored).
+    valid : numpy.ndarray, optional
+        (H, W) bool, the image's valid pixels; a window touching an invalid pixel is never
+        drawn. All pixels are valid when None.
 
     Returns
     -------
@@ -92,8 +98,15 @@ def sample_windows(
     half = k // 2
     rng = _as_rng(seed)
 
-    # Interior: the pixels whose k x k window fits inside the image.
+    # Interior: the pixels whose k x k window fits inside the image (and in valid data).
     interior = classes[half : height - half, half : width - half]
+    if valid is not None:
+        valid = np.asarray(valid, dtype=bool)
+        if valid.shape != classes.shape:
+            raise RasterError(f"the valid mask has shape {valid.shape} but the class raster "
+                              f"{classes.shape}; both must be (H, W) of the image.")
+        window_ok = window_valid(valid, k)[half : height - half, half : width - half]
+        interior = np.where(window_ok, interior, 0)
     inner_w = max(width - 2 * half, 0)
     present = np.unique(interior)
     present = present[present > 0]
@@ -112,7 +125,7 @@ def sample_windows(
     if not labels:
         raise DataError(
             f"no classified pixel{f' (classes 1..{n_classes})' if n_classes else ''} has a full {k} x {k} "
-            f"window inside the {height} x {width} image. Check the phase-one classification of this "
+            f"window inside the {height} x {width} image{' and its valid data' if valid is not None else ''}. Check the phase-one classification of this "
             "image, or use a smaller patch size."
         )
     rows = np.concatenate(rows_all)

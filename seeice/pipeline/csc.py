@@ -32,9 +32,19 @@ from seeice import defaults as D
 from seeice.classes import ClassScheme
 from seeice.config import run_record
 from seeice.config.inputs import save_run_config
-from seeice.errors import ConfigError, DataError, ModelError, SeeIceError
+from seeice.errors import (
+    ConfigError,
+    DataError,
+    InputFileError,
+    ModelError,
+    RasterError,
+    SeeIceError,
+)
 from seeice.io import raster as raster_io
 from seeice.io.atomic import write_csv
+from seeice.io.georef import check_projected, pixel_size_m
+from seeice.io.images import FLOAT, check_image_scale, probe_image
+from seeice.io.model_inputs import check_pixel_kind
 from seeice.phase2.patch_models import check_patch_size
 
 log = logging.getLogger(__name__)
@@ -66,6 +76,7 @@ class CSCSettings:
     seed: int = D.SEED
     memory_budget_mb: int = D.MEMORY_BUDGET_MB
     pixel_size: float | None = None
+    image_scale: float | None = None
     n_classes: int | None = None
     resize_companions: bool = D.RESIZE_COMPANIONS
     progress: bool = True
@@ -93,6 +104,7 @@ class CSCSettings:
             return default if value is None else value
 
         pixel = config.get("PixelSize")
+        scale = config.get("ImageScale")
         return cls(
             model_path=Path(get("ModelName", "")),
             predict_dir=Path(get("PredictPath", "")),
@@ -109,7 +121,8 @@ class CSCSettings:
             dpi=int(get("OutDPI", D.FIGURE_DPI)),
             seed=int(get("Seed", D.SEED)),
             memory_budget_mb=int(get("MemoryBudgetMB", D.MEMORY_BUDGET_MB)),
-            pixel_size=float(pixel) if pixel else None,
+            pixel_size=_number(pixel, "PixelSize (--pixel-size)"),
+            image_scale=_number(scale, "ImageScale (--image-scale)"),
             n_classes=int(config["NClasses"]) if config.get("NClasses") else None,
             resize_companions=bool(get("ResizeCompanions", D.RESIZE_COMPANIONS)),
             progress=bool(get("Progress", True)),
@@ -120,6 +133,46 @@ class CSCSettings:
             patch_model=str(get("PatchModel", D.PATCH_MODEL)),
             batch_rule=str(get("BatchRule", D.BATCH_RULE)),
         )
+
+
+def _number(value, name: str) -> float | None:
+    """An optional positive number of the user inputs (None or empty: not given)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not (number > 0 and number != float("inf")):
+        raise ConfigError(f"{name} must be a positive number, got {value!r}; leave it empty "
+                          "when it does not apply.")
+    return number
+
+
+def check_images(images: list[Path], settings: CSCSettings, metadata) -> None:
+    """Check every input image's header before anything runs (DESIGN 7, 10.12).
+
+    Refused for the whole run, naming the image and the fix: a geographic CRS (degrees), a
+    ``PixelSize`` that contradicts a georeferenced image, a floating-point image without
+    ``ImageScale``, a pixel type other than the model's. Unreadable files are left to the
+    per-image step, which reports them and goes on.
+
+    Raises
+    ------
+    RasterError, ConfigError, ModelError
+    """
+    for path in images:
+        try:
+            header = probe_image(path)
+        except (InputFileError, RasterError):
+            continue                      # reported by the per-image step
+        check_projected(header.crs, header.transform, header.shape, path.name)
+        if settings.pixel_size is not None:
+            pixel_size_m(header.crs, header.transform, header.shape, path.name,
+                         settings.pixel_size)
+        if header.kind == FLOAT:          # integer images with a scale: warned when read
+            check_image_scale(header, settings.image_scale)
+        check_pixel_kind(header, metadata, settings.model_path.name)
 
 
 @dataclass
@@ -244,6 +297,7 @@ def run_csc(config: Mapping | CSCSettings, script: str = "CSC.py") -> CSCRun:
     if not images:
         raise DataError(f"no input images in {settings.predict_dir} (GeoTIFF, PNG or JPEG; "
                         "files starting with SCLS_, EDGE_ or VM_ are companions, not inputs).")
+    check_images(images, settings, metadata)
     out_dir = settings.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     raw_config = dict(config) if not isinstance(config, CSCSettings) else {

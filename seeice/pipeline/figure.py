@@ -17,6 +17,9 @@ so a scheme without ocean and glacier classes (the fluvial one) shows no front. 
 labels the label panel says "no validation labels", and the scores read the same. Landscape
 images get a shorter figure (see ``_figure_height``).
 
+No-data of the image (its valid mask, :mod:`seeice.io.validity`) is shown as no-data in every
+panel: hatched, not a class colour (0, unclassified, is black), with its own legend entry.
+
 Images larger than :data:`MAX_DISPLAY_PX` on a side are shown at a stride (every second,
 third... pixel): the output figure has fewer pixels than that anyway. The front is thickened
 before striding, so it stays visible.
@@ -52,11 +55,14 @@ SQUARE_HEIGHT_IN = 12.8
 """Figure height of a square (or taller) image, in inches."""
 TOP_MARGIN_IN = 0.512
 BOTTOM_MARGIN_IN = 1.152
+NODATA_LABEL = "no data"
+NODATA_HATCH = "////"
+NODATA_EDGE = "0.6"
 """Space above the panels (titles) and below them (legend), in inches."""
 
 
-def stretch_rgb(image: np.ndarray, percentiles: tuple[float, float] = STRETCH_PERCENTILES
-                ) -> np.ndarray:
+def stretch_rgb(image: np.ndarray, percentiles: tuple[float, float] = STRETCH_PERCENTILES,
+                valid: np.ndarray | None = None) -> np.ndarray:
     """RGB for display: the first three bands, each stretched between its percentiles.
 
     Parameters
@@ -66,12 +72,14 @@ def stretch_rgb(image: np.ndarray, percentiles: tuple[float, float] = STRETCH_PE
         as grey).
     percentiles : (float, float)
         Lower and upper percentiles of each band mapped to 0 and 1.
+    valid : numpy.ndarray, optional
+        (H, W) bool valid mask; default: pixels that are not 0 in every band.
 
     Returns
     -------
     numpy.ndarray
-        (H, W, 3) float32 in [0, 1]. Percentiles are taken over pixels that are not 0 in
-        every band (nodata), or over all pixels when every pixel is 0.
+        (H, W, 3) float32 in [0, 1]. Percentiles are taken over the valid pixels (finite
+        values), or over all pixels when none is valid.
     """
     image = np.asarray(image)
     if image.ndim == 2:
@@ -79,7 +87,10 @@ def stretch_rgb(image: np.ndarray, percentiles: tuple[float, float] = STRETCH_PE
     if image.ndim != 3:
         raise RasterError(f"an image must be (H, W, bands), got shape {image.shape}.")
     rgb = image[..., :3] if image.shape[2] >= 3 else np.repeat(image[..., :1], 3, axis=2)
-    valid = np.any(rgb != 0, axis=2)
+    valid = np.any(rgb != 0, axis=2) if valid is None else np.asarray(valid, dtype=bool).copy()
+    if np.issubdtype(rgb.dtype, np.floating):
+        valid &= np.all(np.isfinite(rgb), axis=2)
+        rgb = np.nan_to_num(rgb, nan=0.0, posinf=0.0, neginf=0.0)
     if not valid.any():
         valid = np.ones(valid.shape, dtype=bool)
     out = np.empty(rgb.shape, dtype=np.float32)
@@ -125,7 +136,7 @@ def csc_figure(path: str | os.PathLike, image: np.ndarray, labels: np.ndarray | 
                manual_front: np.ndarray | None, cnn_classes: np.ndarray,
                csc_classes: np.ndarray, scheme: ClassScheme, image_name: str,
                cnn_f1: float | None, csc_f1: float | None, front_median_m: float | None,
-               dpi: int = 400) -> Path:
+               dpi: int = 400, valid: np.ndarray | None = None) -> Path:
     """Save the 2 x 2 figure of one image atomically.
 
     Parameters
@@ -152,6 +163,8 @@ def csc_figure(path: str | os.PathLike, image: np.ndarray, labels: np.ndarray | 
         Median front error in metres (None or NaN: no front error).
     dpi : int
         Resolution of the PNG.
+    valid : numpy.ndarray, optional
+        (H, W) bool valid mask of the image; no-data is drawn hatched in every panel.
 
     Returns
     -------
@@ -161,7 +174,7 @@ def csc_figure(path: str | os.PathLike, image: np.ndarray, labels: np.ndarray | 
     image = np.asarray(image)
     shape = image.shape[:2]
     arrays = {"cnn_classes": cnn_classes, "csc_classes": csc_classes, "labels": labels,
-              "manual_front": manual_front}
+              "manual_front": manual_front, "valid": valid}
     for name, array in arrays.items():
         if array is not None and np.shape(array) != shape:
             raise RasterError(f"figure: {name} is {np.shape(array)} but the image is {shape}.")
@@ -171,8 +184,13 @@ def csc_figure(path: str | os.PathLike, image: np.ndarray, labels: np.ndarray | 
     if step > 1:
         log.debug("figure: showing every %d-th pixel of a %d x %d image", step, *shape)
 
-    cmap = scheme.colormap()
+    # no-data: transparent over the hatched background
+    cmap = scheme.colormap().with_extremes(bad=(0.0, 0.0, 0.0, 0.0))
     scale = {"cmap": cmap, "vmin": 0, "vmax": scheme.front_value, "interpolation": "nearest"}
+    nodata = None if valid is None or np.all(valid) else ~np.asarray(valid, dtype=bool)[view]
+
+    def masked(array):
+        return array if nodata is None else np.ma.masked_array(array, mask=nodata)
 
     height = _figure_height(shape)
     fig = Figure(figsize=(FIGURE_WIDTH_IN, height))
@@ -181,9 +199,16 @@ def csc_figure(path: str | os.PathLike, image: np.ndarray, labels: np.ndarray | 
     for ax in axes.ravel():
         ax.set_xticks([])
         ax.set_yticks([])
+        if nodata is not None:
+            ax.patch.set_facecolor("white")
+            ax.patch.set_hatch(NODATA_HATCH)
+            ax.patch.set_edgecolor(NODATA_EDGE)
 
     ax = axes[0, 0]
-    ax.imshow(stretch_rgb(image[view]), interpolation="nearest")
+    rgb = stretch_rgb(image[view], valid=None if valid is None else np.asarray(valid)[view])
+    if nodata is not None:
+        rgb = np.dstack([rgb, (~nodata).astype(np.float32)])
+    ax.imshow(rgb, interpolation="nearest")
     ax.set_title(image_name)
 
     ax = axes[0, 1]
@@ -194,7 +219,7 @@ def csc_figure(path: str | os.PathLike, image: np.ndarray, labels: np.ndarray | 
     else:
         shown = _with_front(labels, manual_front if manual_front is not None
                             else np.zeros(shape, bool), scheme)
-        ax.imshow(shown[view], **scale)
+        ax.imshow(masked(shown[view]), **scale)
         ax.set_title("Validation labels" + (" and manual front" if manual_front is not None
                                             and np.any(manual_front) else ""))
 
@@ -202,11 +227,11 @@ def csc_figure(path: str | os.PathLike, image: np.ndarray, labels: np.ndarray | 
         return f"F1 = {f1:.3f}" if _finite(f1) else NO_LABELS
 
     ax = axes[1, 0]
-    ax.imshow(np.asarray(cnn_classes, dtype=np.uint8)[view], **scale)
+    ax.imshow(masked(np.asarray(cnn_classes, dtype=np.uint8)[view]), **scale)
     ax.set_title(f"Phase one (CNN tiles): {score(cnn_f1)}")
 
     ax = axes[1, 1]
-    ax.imshow(_with_front(csc_classes, None, scheme)[view], **scale)
+    ax.imshow(masked(_with_front(csc_classes, None, scheme)[view]), **scale)
     csc_has_front = bool(np.any(np.asarray(csc_classes) == scheme.front_value))
     if _finite(front_median_m):
         front_text = f"median front error {front_median_m:.1f} m"
@@ -226,6 +251,9 @@ def csc_figure(path: str | os.PathLike, image: np.ndarray, labels: np.ndarray | 
     palette = scheme.palette_rgb() / 255.0
     handles = [Patch(facecolor=palette[v], edgecolor="0.3", label=scheme.label(v))
                for v in values]
+    if nodata is not None:
+        handles.append(Patch(facecolor="white", hatch=NODATA_HATCH, edgecolor=NODATA_EDGE,
+                             label=NODATA_LABEL))
     fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5),
                frameon=False, fontsize=11)
     fig.subplots_adjust(left=0.02, right=0.98, top=1 - TOP_MARGIN_IN / height,

@@ -19,7 +19,11 @@ from seeice.errors import DataError, FrontNotFoundError
 from seeice.fronts.detection import FrontParams, detect_front
 from seeice.io import raster as raster_io
 from seeice.io.atomic import write_csv, write_npy
+from seeice.io.georef import pixel_size_m
+from seeice.io.images import probe_image, read_scene
+from seeice.io.model_inputs import check_bands, check_value_range
 from seeice.io.ovpdat import write_ovpdat
+from seeice.io.validity import near_nodata
 from seeice.io.vector import write_front_gpkg
 from seeice.metrics.scoring import (
     distance_stats,
@@ -99,12 +103,21 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
     stem = image_path.stem
     out_dir = settings.out_dir
     with timer("read"):
-        image = raster_io.read_image(image_path, bands=settings.bands)
+        header = probe_image(image_path)
+        check_bands(header, settings.bands, metadata.bands, settings.model_path.name)
+        image = read_scene(image_path, bands=settings.bands, image_scale=settings.image_scale)
+        valid = image.valid
         height, width = image.shape2d
         k = settings.patch_size
         if height < settings.tile_size or width < settings.tile_size:
             raise DataError(f"{image_path.name} is {height} x {width} px, smaller than one "
                             f"{settings.tile_size} px tile; it cannot be classified.")
+        if not valid.any():
+            raise DataError(f"{image_path.name} holds only no-data (declared nodata, mask, NaN "
+                            "or 0 in every band); nothing to classify.")
+        check_value_range(image.data, valid, header, metadata, settings.model_path.name)
+        pixel_size = pixel_size_m(image.crs, image.transform, (height, width), image_path.name,
+                                  settings.pixel_size)
         companions = raster_io.find_companions(image_path)
         grid = raster_io.Grid.of(image)
         # A companion on another grid is refused (the image fails, the run goes on), unless
@@ -115,26 +128,31 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
                   if companions.classes else None)
         if labels is not None:
             raster_io.check_class_values(labels, scheme.n_classes, companions.classes.name)
+            labels = np.where(valid, labels, 0).astype(labels.dtype)   # no-data is never scored
         manual_front = (raster_io.read_labels(companions.edge, grid,
                                               resize_to_shape=settings.resize_companions,
                                               image_name=image_path.name) > 0
                         if companions.edge else None)
-        valid = np.any(image.data != 0, axis=2)
-        if not valid.any():
-            raise DataError(f"{image_path.name} holds only nodata (all bands 0).")
+        if manual_front is not None:
+            manual_front &= valid
+        # No-data reaches the networks as 0 (every band), never as NaN or a fill value.
         pixels = normalise(image.data, metadata.norm_factor)
+        # Only pixels whose k x k window lies wholly in valid data are sampled and
+        # classified; no-data and the k // 2 band around it stay 0, like the image border.
+        unclassifiable = near_nodata(valid, k)
     paths = output_paths(out_dir, stem, settings.experiment_name, image.is_georeferenced)
 
     with timer("phase_one_tiles"):
         cnn_classes = classify_tiles(model, pixels, settings.tile_size, valid=valid,
                                      progress=settings.progress)
+        cnn_classes[~valid] = 0
     present = [c for c in range(1, scheme.n_classes + 1) if np.any(cnn_classes == c)]
     if not present:
         raise DataError(f"phase one labelled no tile of {image_path.name} (nodata everywhere?).")
 
     with timer("sampling"):
         samples, targets = sample_windows(pixels, cnn_classes, k, settings.samples_per_class,
-                                          settings.seed)
+                                          settings.seed, valid=valid)
     carry = carried if getattr(settings, "patch_model", "fresh") == "carried" else None
     batch = (default_batch_size(k) if getattr(settings, "batch_rule", "updates") == "published"
              else None)
@@ -152,8 +170,9 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
                                     memory_budget_mb=settings.memory_budget_mb,
                                     progress=settings.progress)
     with timer("mode_filter"):
+        csc_classes[unclassifiable] = 0
         csc_classes = mode_filter(csc_classes, settings.smallest_element)
-        csc_classes[~valid] = 0
+        csc_classes[unclassifiable] = 0
 
     # ``scored`` is the final classification without the front line (what is validated);
     # ``csc_classes`` carries the front as scheme.front_value (what is written and drawn).
@@ -165,7 +184,7 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
             try:
                 result = detect_front(csc_classes, scheme,
                                       FrontParams(gac_glacier=settings.gac_glacier,
-                                                  **settings.front_params), nodata=~valid)
+                                                  **settings.front_params), nodata=unclassifiable)
                 front, scored = result.front, result.classes_refined
                 csc_classes = result.classes_out
                 front_error = result.note
@@ -175,10 +194,13 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
                 front_error = str(exc)
                 log.warning("%s: no calving front: %s", stem, exc)
 
+    # No-data stays 0 whatever the front step painted (DESIGN 7).
+    csc_classes = np.where(unclassifiable, 0, csc_classes).astype(np.uint8)
+    scored = np.where(unclassifiable, 0, scored).astype(np.uint8)
+
     row = {"Image": stem, "CNN_F1": np.nan, "CSC_F1": np.nan, "Front_found": front is not None,
            "Front_median_m": np.nan, "Front_mean_m": np.nan, "Error": "",
            "CNN_classes": " ".join(str(c) for c in present)}
-    pixel_size = image.pixel_size or settings.pixel_size
     with timer("outputs"):
         if labels is not None and np.any(labels > 0):
             cnn_report = score_classification(labels, cnn_classes, scheme)
@@ -205,7 +227,7 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
                              attributes={"image": stem})
         csc_figure(paths["figure"], image.data, labels, manual_front, cnn_classes, csc_classes,
                    scheme, image_name=stem, cnn_f1=row["CNN_F1"], csc_f1=row["CSC_F1"],
-                   front_median_m=median, dpi=settings.dpi)
+                   front_median_m=median, dpi=settings.dpi, valid=valid)
     row["Front_note"] = front_error
     row["stages"] = dict(timer.seconds)
     if not scheme.has_front:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from seeice.defaults import MODE_BIN_M
 from seeice.errors import DataError, InputFileError, RasterError
+from seeice.io.georef import pixel_size_m
 from seeice.io.atomic import write_npy
 from seeice.io.raster import Grid, read_image, read_labels
 from seeice.results.completeness import complete_runs, keep_complete_images
@@ -124,7 +125,7 @@ def run_margin_distances(run_dir: str | os.PathLike, vm_dir: str | os.PathLike,
             log.warning("run %s: no VM_%s.tif in %s; image skipped.", run_dir.name, stem, vm_dir)
             continue
         raster = read_image(path, bands=1)
-        size = raster.pixel_size or pixel_size
+        size = pixel_size_m(raster.crs, raster.transform, raster.shape2d, path.name, pixel_size)
         if size is None:
             raise DataError(f"{path} has no georeferencing, so its pixel size is unknown. Give "
                             "the pixel size in metres (--pixel-size).")

@@ -102,3 +102,20 @@ def test_bad_inputs_are_reported(scene):
         sample_windows(image, np.zeros_like(classes), 3)
     with pytest.raises(DataError, match="no classified pixel"):
         sample_windows(image[:4, :4], classes[:4, :4], 5)
+
+
+def test_no_window_touches_no_data():
+    rng = np.random.default_rng(3)
+    image = rng.random((30, 30, 2)).astype(np.float32)
+    classes = np.ones((30, 30), np.uint8)
+    classes[:, 15:] = 2
+    valid = np.ones((30, 30), bool)
+    valid[10:14, 5:20] = False
+    image[~valid] = 0.0
+    X, y = sample_windows(image, classes, 5, samples_per_class=10_000, seed=0, valid=valid)
+    invalid_windows = np.lib.stride_tricks.sliding_window_view(~valid, (5, 5)).any(axis=(2, 3))
+    eligible = (~invalid_windows).sum()
+    assert len(y) == eligible                       # every window clear of no-data, no other
+    assert (X != 0).all()
+    all_valid = sample_windows(image, classes, 5, samples_per_class=10_000, seed=0)[1]
+    assert len(all_valid) == 26 * 26 > len(y)

@@ -177,7 +177,11 @@ def test_bad_images_are_reported_and_the_others_still_processed(tiny_setup, tmp_
     run = run_csc(_config(model, folder, tmp_path / "o"))
     errors = dict(zip(run.summary["Image"], run.summary["Error"].fillna("")))
     assert errors["a_good"] == "" and errors["d_nodata"] == ""
-    assert "3 band(s) but 4 were asked" in errors["b_threeband"]
+    # One advice naming the image's bands and the model's (never "use --bands 3" here and
+    # "use --bands 4" from the model).
+    assert "has 3 band(s) (band 1 (R), band 2 (G), band 3 (B)) but the model" in errors["b_threeband"]
+    assert "trained on 4 (" in errors["b_threeband"] and "NIR" in errors["b_threeband"]
+    assert "Use --bands 3" not in errors["b_threeband"]
     assert "smaller than one 32 px tile" in errors["c_tiny"]
     with rasterio.open(run.out_dir / "d_nodata_classified.tif") as src:
         assert (src.read(1)[:, :40] == 0).all()
