@@ -55,6 +55,9 @@ def run_script(script_file: str | os.PathLike, main: Callable[[Config], object],
     """
     status = 0
     try:
+        # Logging to this process's stderr from the start, so that an error in the inputs
+        # themselves is reported like every other (a --log-level given then applies).
+        setup_logging()
         config, args = resolve_script(script_file, argv)
         setup_logging(args.log_level)
         result = main(config)
