@@ -3,7 +3,10 @@
 Default: the classification table, four rows per run (weighted F1 over all classes and F1 of
 glacier ice, for phase 1 (CNN) and phase 2 (CSC)), from the pooled OvPdat_*.npz label files
 of each run. With --calving: the calving-front error table (mode, median, mean and standard
-deviation of the front distances of each run). With --valley-margin DIR: the valley-margin
+deviation of the one-directional front distances of each run, manual to predicted, as
+published; beside them, per run, Front_MDE_m, the mean distance error of the CaFFe benchmark
+with both directions pooled, MDE_Count and Images_no_front, the images with a manual front but
+no predicted one, counted apart and not scored). With --valley-margin DIR: the valley-margin
 error table (predicted rock boundaries against the VM_<stem>.tif rasters in DIR); it also
 writes each image's margin distances as <run>/valley_margins/<stem>_vmdistances.npy. Each run is
 described (patch size, tile size, bands, CNN training, glacier, validation) from its run.json,

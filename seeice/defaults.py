@@ -54,6 +54,16 @@ PIXEL_SIZE = None               #: metres per pixel of images without georeferen
 # ---- Images
 IMAGE_SCALE = None              #: pixel value of reflectance 1 in float images (required for them)
 
+# ---- Fronts in the terminus schema (CALFIN / TermPicks fields)
+GLACIER_ID = ""                 #: glacier identifier written with every front (empty: none, warned)
+GLACIER_NAME = ""               #: glacier name written with every front (optional)
+AUTHOR = ""                     #: Author field of fronts (empty: "SEE_ICE <version>")
+FRONT_CRS = ""                  #: CRS fronts are written in (empty: the image's)
+
+# ---- Terminus time series
+TIME_SERIES_OUTPUT = "Results/TimeSeries"  #: output folder of TerminusTimeSeries
+ENGINE = "local"                #: sweep engine: "local" (one job after another) or "ray"
+
 # ---- Results
 SUBSAMPLE_PIXELS = 10_000_000   #: pixels per run pooled for F1 (published)
 FOLDER_SUBSAMPLE_PIXELS = 1_000_000  #: pixels pooled for one run's per-class report (published)

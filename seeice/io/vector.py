@@ -31,7 +31,6 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from skimage.morphology import skeletonize
 
 from seeice.errors import FrontNotFoundError, RasterError
-from seeice.io.atomic import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -117,15 +116,9 @@ def front_geometry(front: np.ndarray, transform):
     return lines[0] if len(lines) == 1 else shapely.MultiLineString(lines)
 
 
-def _crs_wkt(crs) -> str:
-    if hasattr(crs, "to_wkt"):
-        return crs.to_wkt()
-    from rasterio.crs import CRS
-    return CRS.from_user_input(crs).to_wkt()
-
-
 def write_front_gpkg(path: str | os.PathLike, front: np.ndarray, crs, transform,
-                     attributes: dict | None = None) -> Path | None:
+                     attributes: dict | None = None, out_crs=None,
+                     geojson_path: str | os.PathLike | None = None) -> Path | None:
     """Write the front as a line to a GeoPackage (layer ``calving_front``), atomically.
 
     Parameters
@@ -141,9 +134,16 @@ def write_front_gpkg(path: str | os.PathLike, front: np.ndarray, crs, transform,
     transform : affine.Affine
         The image's pixel-to-CRS transform.
     attributes : dict, optional
-        Extra fields of the feature, ``{name: str | int | float}`` (for example the image
-        name). The fields ``n_pixels`` (front pixels) and ``length`` (line length in CRS
-        units, metres for UTM) are always written.
+        Extra fields of the feature, ``{name: str | int | float | None}`` (for example the
+        image name and the terminus-schema fields of :mod:`seeice.io.front_schema`). The
+        fields ``n_pixels`` (front pixels), ``length`` (line length in the output CRS's
+        units, metres), ``Center_X``, ``Center_Y`` (the line's centroid in the output CRS),
+        ``Latitude`` and ``Longitude`` (that centroid in WGS84) are always written.
+    out_crs : rasterio.crs.CRS, optional
+        Write the line in this CRS (a projected CRS in metres; see
+        :func:`seeice.io.front_schema.check_front_crs`); default the image's.
+    geojson_path : path-like, optional
+        Also write the feature as GeoJSON in WGS84 (RFC 7946), same fields.
 
     Returns
     -------
@@ -155,6 +155,9 @@ def write_front_gpkg(path: str | os.PathLike, front: np.ndarray, crs, transform,
     FrontNotFoundError
         The front has no piece of two or more pixels.
     """
+    from seeice.io.front_schema import centroid_fields
+    from seeice.io.vector_layers import reproject_geometry, write_line_features
+
     if crs is None:
         log.info("front line not written to %s: the image is not georeferenced.", path)
         return None
@@ -162,27 +165,16 @@ def write_front_gpkg(path: str | os.PathLike, front: np.ndarray, crs, transform,
     if geometry is None:
         raise FrontNotFoundError("the front mask has no line of two or more pixels; no "
                                  "front line to write.")
-    import pyogrio.raw
+    from rasterio.crs import CRS
 
+    crs = CRS.from_user_input(crs) if not hasattr(crs, "to_wkt") else crs
+    target = out_crs or crs
+    geometry = reproject_geometry(geometry, crs, target)
     fields = {"n_pixels": int(np.count_nonzero(front)), "length": float(geometry.length)}
     fields.update(attributes or {})
-    names, data = [], []
-    for name, value in fields.items():
-        names.append(str(name))
-        if isinstance(value, (bool, np.bool_)):
-            data.append(np.array([int(value)], dtype=np.int32))
-        elif isinstance(value, (int, np.integer)):
-            data.append(np.array([value], dtype=np.int64))
-        elif isinstance(value, (float, np.floating)):
-            data.append(np.array([value], dtype=np.float64))
-        else:
-            data.append(np.array([str(value)], dtype=object))
-    kind = "LineString" if geometry.geom_type == "LineString" else "MultiLineString"
+    fields.update(centroid_fields(geometry, target))
     path = Path(path)
-    with atomic_path(path, suffix=".gpkg") as tmp:
-        tmp.unlink()  # GDAL creates the GeoPackage itself
-        pyogrio.raw.write(str(tmp), np.array([shapely.to_wkb(geometry)], dtype=object),
-                          data, names, layer=LAYER, driver="GPKG", geometry_type=kind,
-                          crs=_crs_wkt(crs))
-    log.info("front line written: %s (%s, %.0f CRS units)", path, kind, geometry.length)
+    write_line_features(path, [geometry], [fields], target, LAYER, geojson_path=geojson_path)
+    log.info("front line written: %s (%s, %.0f CRS units)", path, geometry.geom_type,
+             geometry.length)
     return path

@@ -131,3 +131,71 @@ def error_histogram(distances: np.ndarray, bin_m: float = DEFAULT_BIN_M
     counts = np.bincount(np.minimum((d // bin_m).astype(np.int64), n_bins - 1),
                          minlength=n_bins)
     return counts, edges, float(np.mean(d < 100.0))
+
+
+#: File of the distances from each predicted front pixel to the nearest manual front pixel
+#: (the second direction of the mean distance error), beside ``<stem>_cfdistances.npy``.
+PREDICTED_CFDIST_SUFFIX = "_cfdistances_predicted.npy"
+
+
+def mean_distance_error(manual_to_predicted: np.ndarray, predicted_to_manual: np.ndarray
+                        ) -> float:
+    """The mean distance error (MDE) of the CaFFe benchmark (Gourmelon et al. 2022), metres.
+
+    Both directions pooled: the mean of the distances from every manual front pixel to the
+    nearest predicted one and from every predicted front pixel to the nearest manual one.
+    The published one-directional statistics use the first direction alone. Images without a
+    predicted front have no MDE; they are counted apart (:func:`pooled_mean_distance_error`).
+
+    Parameters
+    ----------
+    manual_to_predicted : numpy.ndarray
+        Shape (n_manual,), metres >= 0.
+    predicted_to_manual : numpy.ndarray
+        Shape (n_predicted,), metres >= 0.
+
+    Returns
+    -------
+    float
+        ``mean(concatenate([manual_to_predicted, predicted_to_manual]))``.
+
+    Raises
+    ------
+    DataError
+        Either direction is empty (no manual or no predicted front pixel).
+
+    Examples
+    --------
+    >>> mean_distance_error(np.array([0.0, 10.0]), np.array([30.0]))
+    13.333333333333334
+    """
+    m2p = _check_distances(manual_to_predicted, "the manual-to-predicted distances")
+    p2m = _check_distances(predicted_to_manual, "the predicted-to-manual distances")
+    if m2p.size == 0 or p2m.size == 0:
+        raise DataError("the mean distance error needs front pixels on both sides (manual "
+                        "and predicted); one of them is empty.")
+    return float(np.mean(np.concatenate([m2p, p2m])))
+
+
+def pooled_mean_distance_error(pairs: list[tuple[np.ndarray, np.ndarray]],
+                               n_without_front: int = 0) -> dict:
+    """The mean distance error of a set of images, both directions of all of them pooled.
+
+    Parameters
+    ----------
+    pairs : list of (numpy.ndarray, numpy.ndarray)
+        Per scored image: (manual-to-predicted (n,), predicted-to-manual (m,)), metres.
+    n_without_front : int
+        Images with a manual front but no predicted front: counted, not scored.
+
+    Returns
+    -------
+    dict
+        ``mde`` (float metres; NaN when no image is scored), ``n_distances`` (pooled count),
+        ``n_images`` (images scored), ``n_without_front``.
+    """
+    pooled = [_check_distances(d, "the front distances") for pair in pairs for d in pair]
+    values = np.concatenate(pooled) if pooled else np.zeros(0)
+    return {"mde": float(np.mean(values)) if values.size else float("nan"),
+            "n_distances": int(values.size), "n_images": len(pairs),
+            "n_without_front": int(n_without_front)}

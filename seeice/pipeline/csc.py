@@ -45,12 +45,14 @@ from seeice.io.atomic import write_csv
 from seeice.io.georef import check_projected, pixel_size_m
 from seeice.io.images import FLOAT, check_image_scale, probe_image
 from seeice.io.model_inputs import check_pixel_kind
+from seeice.io.front_schema import check_front_crs, warn_without_glacier_id
 from seeice.phase2.patch_models import check_patch_size
 
 log = logging.getLogger(__name__)
 
 SUMMARY_COLUMNS = ["Image", "CNN_F1", "CSC_F1", "Front_found", "Front_median_m",
-                   "Front_mean_m", "Seconds", "Front_note", "Error", "CNN_classes"]
+                   "Front_mean_m", "Seconds", "Front_note", "Error", "CNN_classes",
+                   "Front_MDE_m", "Manual_front"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,10 @@ class CSCSettings:
     resize_companions: bool = D.RESIZE_COMPANIONS
     progress: bool = True
     front_params: dict = field(default_factory=dict)
+    glacier_id: str = D.GLACIER_ID
+    glacier_name: str = D.GLACIER_NAME
+    author: str = D.AUTHOR
+    front_crs: str = D.FRONT_CRS
     validation: str = D.VALIDATION
     glacier: str = D.GLACIER
     patch_model: str = D.PATCH_MODEL
@@ -128,6 +134,10 @@ class CSCSettings:
             progress=bool(get("Progress", True)),
             front_params={"ocean_rule": str(get("OceanRule", D.OCEAN_RULE)),
                           "min_sea_contact": float(get("MinSeaContact", D.MIN_SEA_CONTACT))},
+            glacier_id=str(get("GlacierID", D.GLACIER_ID)),
+            glacier_name=str(get("GlacierName", D.GLACIER_NAME)),
+            author=str(get("Author", D.AUTHOR)),
+            front_crs=str(get("FrontCRS", D.FRONT_CRS)),
             validation=str(get("Validation", D.VALIDATION)).strip(),
             glacier=str(get("Glacier", D.GLACIER)).strip(),
             patch_model=str(get("PatchModel", D.PATCH_MODEL)),
@@ -290,6 +300,7 @@ def run_csc(config: Mapping | CSCSettings, script: str = "CSC.py") -> CSCRun:
 
     settings = config if isinstance(config, CSCSettings) else CSCSettings.from_config(config)
     check_patch_size(settings.patch_size)  # before the (slow) model load
+    check_front_crs(settings.front_crs)
     model, metadata = load_model(settings.model_path)
     scheme = check_settings(settings, metadata)
     warn_weak_classes(metadata, scheme, settings.model_path)
@@ -308,6 +319,8 @@ def run_csc(config: Mapping | CSCSettings, script: str = "CSC.py") -> CSCRun:
                            "experiment_name": settings.experiment_name,
                            "images": [p.name for p in images],
                            **run_record.start_fields(job)})
+    if scheme.has_front:
+        warn_without_glacier_id(settings.glacier_id)
     log.info("CSC of %d image(s) from %s with patch size %d -> %s", len(images),
              settings.predict_dir, settings.patch_size, out_dir)
     if not settings.validation:

@@ -17,17 +17,21 @@ from seeice.classes import ClassScheme
 from seeice.config.runner import keras_verbosity
 from seeice.errors import DataError, FrontNotFoundError
 from seeice.fronts.detection import FrontParams, detect_front
+from seeice.fronts.terminus import front_touches_nodata, nodata_near_front
 from seeice.io import raster as raster_io
 from seeice.io.atomic import write_csv, write_npy
 from seeice.io.georef import pixel_size_m
 from seeice.io.images import probe_image, read_scene
 from seeice.io.model_inputs import check_bands, check_value_range
-from seeice.io.ovpdat import write_ovpdat
 from seeice.io.validity import near_nodata
+from seeice.io.front_schema import check_front_crs, label_fields, method_text, scene_fields
+from seeice.io.ovpdat import write_ovpdat
+from seeice.io.scene_info import read_scene_info
 from seeice.io.vector import write_front_gpkg
+from seeice.metrics.distances import PREDICTED_CFDIST_SUFFIX, mean_distance_error
 from seeice.metrics.scoring import (
     distance_stats,
-    front_distances,
+    front_distances_both_ways,
     score_classification,
     scored_pixels,
     weighted_f1,
@@ -65,9 +69,11 @@ def output_paths(out_dir: Path, stem: str, experiment: str, georeferenced: bool)
         "csc_report": out_dir / f"CSC_{stem}_{experiment}.csv",
         "scored": out_dir / f"OvPdat_{stem}_{experiment}.npz",
         "distances": out_dir / f"{stem}_cfdistances.npy",
+        "distances_predicted": out_dir / f"{stem}{PREDICTED_CFDIST_SUFFIX}",
         "figure": out_dir / f"CSC_{experiment}_{stem}.png",
         "classes": raster_io.class_raster_path(out_dir, stem, georeferenced),
         "front": out_dir / f"{stem}_front.gpkg",
+        "front_geojson": out_dir / f"{stem}_front.geojson",
     }
 
 
@@ -96,8 +102,10 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
     Returns
     -------
     dict
-        One summary row: Image, CNN_F1, CSC_F1, Front_found, Front_median_m, Front_mean_m,
-        Error, plus ``stages`` (seconds per stage).
+        One summary row: Image, CNN_F1, CSC_F1, Front_found, Front_median_m, Front_mean_m
+        (one-directional: manual to predicted), Front_MDE_m (mean distance error, both
+        directions pooled), Manual_front (an ``EDGE_`` front exists), Error, plus ``stages``
+        (seconds per stage).
     """
     timer = timer or StageTimer()
     stem = image_path.stem
@@ -178,6 +186,7 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
     # ``csc_classes`` carries the front as scheme.front_value (what is written and drawn).
     front = None
     front_error = ""
+    sea_contact = float("nan")
     scored = csc_classes
     with timer("front"):
         if scheme.has_front:
@@ -186,6 +195,7 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
                                       FrontParams(gac_glacier=settings.gac_glacier,
                                                   **settings.front_params), nodata=unclassifiable)
                 front, scored = result.front, result.classes_refined
+                sea_contact = result.sea_contact
                 csc_classes = result.classes_out
                 front_error = result.note
                 if result.note:
@@ -199,7 +209,8 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
     scored = np.where(unclassifiable, 0, scored).astype(np.uint8)
 
     row = {"Image": stem, "CNN_F1": np.nan, "CSC_F1": np.nan, "Front_found": front is not None,
-           "Front_median_m": np.nan, "Front_mean_m": np.nan, "Error": "",
+           "Front_median_m": np.nan, "Front_mean_m": np.nan, "Front_MDE_m": np.nan,
+           "Manual_front": bool(manual_front is not None and manual_front.any()), "Error": "",
            "CNN_classes": " ".join(str(c) for c in present)}
     with timer("outputs"):
         if labels is not None and np.any(labels > 0):
@@ -216,15 +227,26 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
             if pixel_size is None:
                 log.warning("%s is not georeferenced and no PixelSize was given: front "
                             "distances are in pixels.", stem)
-            distances = front_distances(manual_front, front, pixel_size or 1.0)
+            distances, predicted_distances = front_distances_both_ways(
+                manual_front, front, pixel_size or 1.0)
+            write_npy(paths["distances_predicted"], predicted_distances)
             write_npy(paths["distances"], distances)
             stats = distance_stats(distances)
             median = stats["median"]
             row["Front_median_m"], row["Front_mean_m"] = stats["median"], stats["mean"]
+            row["Front_MDE_m"] = mean_distance_error(distances, predicted_distances)
         raster_io.write_class_raster(paths["classes"], csc_classes, scheme, reference=image)
         if front is not None and image.is_georeferenced:
-            write_front_gpkg(paths["front"], front, image.crs, image.transform,
-                             attributes={"image": stem})
+            params = FrontParams()
+            write_front_gpkg(
+                paths["front"], front, image.crs, image.transform,
+                attributes={"image": stem, **front_attributes(image_path, metadata, settings),
+                            "Front_touches_nodata": front_touches_nodata(front, ~valid,
+                                                                         params.frame + 3),
+                            "Sea_contact": sea_contact, "Several_crossings": None,
+                            "Cloud_share": nodata_near_front(front, ~valid,
+                                                             params.ocean_dilation)},
+                out_crs=check_front_crs(settings.front_crs), geojson_path=paths["front_geojson"])
         csc_figure(paths["figure"], image.data, labels, manual_front, cnn_classes, csc_classes,
                    scheme, image_name=stem, cnn_f1=row["CNN_F1"], csc_f1=row["CSC_F1"],
                    front_median_m=median, dpi=settings.dpi, valid=valid)
@@ -239,6 +261,16 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
     log.info("%s: CNN F1 %s, CSC F1 %s, %s", stem, _fmt(row["CNN_F1"]), _fmt(row["CSC_F1"]),
              front_text)
     return row
+
+
+def front_attributes(image_path: Path, metadata, settings) -> dict:
+    """The terminus-schema fields of an image's front but the centroid (DESIGN 8; the
+    field list is in :mod:`seeice.io.front_schema`)."""
+    fields = label_fields(settings.glacier_id, settings.glacier_name or settings.glacier,
+                          settings.author,
+                          method_text(settings.patch_size, getattr(metadata, "base", None)))
+    fields.update(scene_fields(read_scene_info(image_path), image_path.name))
+    return fields
 
 
 def _fmt(value) -> str:

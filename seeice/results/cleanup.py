@@ -30,8 +30,8 @@ def image_result_files(run_dir: str | os.PathLike, stem: str, experiment: str | 
     """The per-image result files of ``stem`` in a run folder.
 
     With the experiment known, exactly: ``OvPdat_<stem>_<exp>.npz``, ``CNN_<stem>_<exp>.csv``,
-    ``CSC_<stem>_<exp>.csv``, the figure ``CSC_<exp>_<stem>.png``, ``<stem>_cfdistances.npy``,
-    the front ``<stem>_front.gpkg``, ``<stem>_classified.tif/.tiff/.png`` (with GDAL
+    ``CSC_<stem>_<exp>.csv``, the figure ``CSC_<exp>_<stem>.png``, ``<stem>_cfdistances.npy``
+    and ``<stem>_cfdistances_predicted.npy``, the front ``<stem>_front.gpkg`` and ``.geojson``, ``<stem>_classified.tif/.tiff/.png`` (with GDAL
     ``.aux.xml`` side files) and ``valley_margins/<stem>_vmdistances.npy``. Without it, every
     file whose name holds ``<stem>`` between ``_`` or the name's start and ``_``, ``.`` or its
     end (which can also catch an image whose stem ends in ``_<stem>``), except ``run.json`` and
@@ -47,7 +47,8 @@ def image_result_files(run_dir: str | os.PathLike, stem: str, experiment: str | 
                        and bounded.search(p.name)] + margins)
     exact = {f"OvPdat_{stem}_{experiment}.npz", f"CNN_{stem}_{experiment}.csv",
              f"CSC_{stem}_{experiment}.csv", f"CSC_{experiment}_{stem}.png",
-             f"{stem}_cfdistances.npy", f"{stem}_front.gpkg"}
+             f"{stem}_cfdistances.npy", f"{stem}_front.gpkg",
+             f"{stem}_cfdistances_predicted.npy", f"{stem}_front.geojson"}
     exact |= {f"{stem}_classified{ext}" for ext in (".tif", ".tiff", ".png")}
     exact |= {name + ".aux.xml" for name in list(exact)}
     return sorted([p for p in files if p.name in exact] + margins)

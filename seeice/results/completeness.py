@@ -114,7 +114,8 @@ def result_names(stem: str, experiment: str) -> set[str]:
     """File names of one image's CSC outputs (DESIGN 5.8-5.11 naming)."""
     names = {f"OvPdat_{stem}_{experiment}.npz", f"CNN_{stem}_{experiment}.csv",
              f"CSC_{stem}_{experiment}.csv", f"CSC_{experiment}_{stem}.png",
-             f"{stem}_cfdistances.npy", f"{stem}_front.gpkg"}
+             f"{stem}_cfdistances.npy", f"{stem}_front.gpkg",
+             f"{stem}_cfdistances_predicted.npy", f"{stem}_front.geojson"}
     names |= {f"{stem}_classified{ext}" for ext in (".tif", ".tiff", ".png")}
     return names | {name + ".aux.xml" for name in names}
 

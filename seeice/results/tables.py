@@ -17,9 +17,11 @@ from seeice.defaults import MODE_BIN_M, SUBSAMPLE_PIXELS
 from seeice.errors import ConfigError, DataError
 from seeice.io.ovpdat import read_ovpdat
 from seeice.metrics.distances import (
+    PREDICTED_CFDIST_SUFFIX,
     STATISTICS,
     distance_stats,
     load_distances,
+    pooled_mean_distance_error,
     warn_catastrophic,
 )
 from seeice.results.completeness import complete_runs, keep_complete_images
@@ -42,6 +44,10 @@ CLASSIFICATION_COLUMNS = ("F1", "F1_Class", "Patch_Size", "Tile_Size", "Bands", 
                           "CSC_Phase", "Glacier", "Validation", "Run", "N_Pixels")
 #: Columns of :func:`calving_table` and :func:`valley_margin_table`.
 DISTANCE_COLUMNS = ("Run", "Statistic", "Error_m", *METADATA_COLUMNS, "Count")
+#: Columns of :func:`calving_table`: those of the distance tables, then the run's mean distance
+#: error (both directions pooled, CaFFe), the distances it pools and the images without a
+#: predicted front (counted apart, not scored).
+CALVING_COLUMNS = (*DISTANCE_COLUMNS, "Front_MDE_m", "MDE_Count", "Images_no_front")
 DEFAULT_SUBSAMPLE = SUBSAMPLE_PIXELS
 
 
@@ -196,6 +202,52 @@ def distance_rows(run: Path, meta: dict, distances: np.ndarray,
             for label, key in zip(STATISTICS, ("mode", "median", "mean", "std"))]
 
 
+def run_mean_distance_error(run_dir: str | os.PathLike, stems: list[str]) -> dict:
+    """A run's mean distance error, both directions of its scored images pooled.
+
+    Parameters
+    ----------
+    run_dir : path-like
+        The run folder.
+    stems : list of str
+        Its scored images (those with ``<stem>_cfdistances.npy``).
+
+    Returns
+    -------
+    dict
+        As :func:`seeice.metrics.distances.pooled_mean_distance_error`; ``mde`` is NaN when an
+        image lacks ``<stem>_cfdistances_predicted.npy`` (a run written before the second
+        direction was kept, or a published run: said once), and ``n_without_front`` is the
+        count of images of ``summary.csv`` with a manual front but no predicted one (NaN when
+        the summary does not say which images had a manual front).
+    """
+    run_dir = Path(run_dir)
+    pairs, missing = [], []
+    for stem in stems:
+        second = run_dir / f"{stem}{PREDICTED_CFDIST_SUFFIX}"
+        if not second.is_file():
+            missing.append(stem)
+            continue
+        pairs.append((load_distances(run_dir / f"{stem}_cfdistances.npy"),
+                      load_distances(second)))
+    result = pooled_mean_distance_error(pairs)
+    if missing:
+        log.info("run %s: no predicted-to-manual distances for %d image(s) (%s): its mean "
+                 "distance error (Front_MDE_m) is left empty; rerun the CSC to get it.",
+                 run_dir.name, len(missing), ", ".join(missing[:5]))
+        result["mde"] = float("nan")
+    result["n_without_front"] = float("nan")
+    summary = run_dir / "summary.csv"
+    if summary.is_file():
+        frame = pd.read_csv(summary)
+        if {"Manual_front", "Front_found"} <= set(frame.columns):
+            done = frame["Error"].fillna("").astype(str) == "" if "Error" in frame else True
+            manual = frame["Manual_front"].astype(str).str.lower() == "true"
+            found = frame["Front_found"].astype(str).str.lower() == "true"
+            result["n_without_front"] = int((manual & ~found & done).sum())
+    return result
+
+
 def calving_table(runs_dir: str | os.PathLike, mode_bin: float = MODE_BIN_M) -> pd.DataFrame:
     """Calving-front error per run: the four statistics of its pooled front distances.
 
@@ -212,9 +264,13 @@ def calving_table(runs_dir: str | os.PathLike, mode_bin: float = MODE_BIN_M) -> 
     -------
     pandas.DataFrame
         Long format, four rows per run (Statistic Mode, Median, Mean, St.Dev; see
-        :func:`distance_stats`), columns :data:`DISTANCE_COLUMNS`: Run, Statistic, Error_m,
-        the metadata columns and Count (distances pooled). A warning is logged for every image
-        with an error over 1000 m.
+        :func:`distance_stats`) of the published one-directional distances (every manual front
+        pixel to the nearest predicted one), columns :data:`CALVING_COLUMNS`: Run, Statistic,
+        Error_m, the metadata columns, Count (distances pooled), and, the same on the run's
+        four rows, Front_MDE_m (the mean distance error of CaFFe: both directions pooled, see
+        :func:`run_mean_distance_error`), MDE_Count (distances it pools) and Images_no_front
+        (images with a manual front but no predicted front: counted, not scored). A warning
+        is logged for every image with an error over 1000 m.
     """
     rows = []
     runs = complete_runs(find_runs(runs_dir, (CFDIST_PATTERN,),
@@ -229,7 +285,13 @@ def calving_table(runs_dir: str | os.PathLike, mode_bin: float = MODE_BIN_M) -> 
             log.warning("run %s: its front distance files are empty; skipped.", run.name)
             continue
         meta = metadata_columns(run_metadata(run))
-        rows += distance_rows(run, meta, pooled, mode_bin)
+        mde = run_mean_distance_error(run, list(per_image))
+        rows += [{**row, "Front_MDE_m": mde["mde"], "MDE_Count": mde["n_distances"],
+                  "Images_no_front": mde["n_without_front"]}
+                 for row in distance_rows(run, meta, pooled, mode_bin)]
     if not rows:
         raise DataError(f"no front distances in {runs_dir}: every *_cfdistances.npy is empty.")
-    return typed_columns(pd.DataFrame(rows), DISTANCE_COLUMNS)
+    table = typed_columns(pd.DataFrame(rows), CALVING_COLUMNS)
+    for column in ("MDE_Count", "Images_no_front"):
+        table[column] = table[column].astype("Int64")
+    return table

@@ -35,6 +35,34 @@ def test_error_histogram_bins_and_share():
         error_histogram(np.array([-1.0]))
 
 
+def test_mean_distance_error_pools_both_directions():
+    from seeice.metrics.distances import mean_distance_error, pooled_mean_distance_error
+
+    assert mean_distance_error(np.array([0.0, 10.0]), np.array([30.0])) == pytest.approx(40 / 3)
+    with pytest.raises(DataError, match="both sides"):
+        mean_distance_error(np.array([1.0]), np.array([]))
+    pooled = pooled_mean_distance_error([(np.array([0.0, 10.0]), np.array([30.0])),
+                                         (np.array([20.0]), np.array([40.0, 20.0]))], 2)
+    # Pooled over distances, not a mean of image means: 120 / 6 = 20, not (40/3 + 80/3) / 2.
+    assert pooled == {"mde": pytest.approx(20.0), "n_distances": 6, "n_images": 2,
+                      "n_without_front": 2}
+    assert np.isnan(pooled_mean_distance_error([], 3)["mde"])
+
+
+def test_front_mde_known_answer_on_rasters():
+    from seeice.metrics.distances import mean_distance_error
+    from seeice.metrics.scoring import front_distances_both_ways
+
+    manual = np.zeros((5, 8), bool)
+    manual[1, 1:4] = True                     # 3 pixels on row 1
+    predicted = np.zeros((5, 8), bool)
+    predicted[3, 1:6] = True                  # 5 pixels on row 3, two rows (20 m) away
+    m2p, p2m = front_distances_both_ways(manual, predicted, 10.0)
+    assert m2p.tolist() == [20.0, 20.0, 20.0]
+    # Predicted pixels at columns 4 and 5 are sqrt(2^2 + 1^2) and sqrt(2^2 + 2^2) px away.
+    assert p2m.tolist() == pytest.approx([20.0, 20.0, 20.0, 10 * math.sqrt(5), 10 * math.sqrt(8)])
+    assert mean_distance_error(m2p, p2m) == pytest.approx(
+        (6 * 20.0 + 10 * math.sqrt(5) + 10 * math.sqrt(8)) / 8)
 def test_exact_mode_is_the_published_statistics_mode():
     import statistics
 

@@ -56,7 +56,7 @@ def test_run_writes_every_output_with_the_documented_names(scene_run):
     assert out.name == "Syn_patch5"
     for name in [f"CNN_{stem}_Tk5.csv", f"CSC_{stem}_Tk5.csv", f"OvPdat_{stem}_Tk5.npz",
                  f"{stem}_cfdistances.npy", f"CSC_Tk5_{stem}.png", f"{stem}_classified.tif",
-                 f"{stem}_front.gpkg", "summary.csv", "run.json"]:
+                 f"{stem}_front.gpkg", f"{stem}_front.geojson", "summary.csv", "run.json"]:
         assert (out / name).is_file(), name
     assert not list(out.glob("*.partial*"))
 
@@ -89,6 +89,10 @@ def test_ideal_phase_one_gives_high_f1_and_an_accurate_front(scene_run):
     distances = np.load(run.out_dir / f"{scene.stem}_cfdistances.npy")
     assert distances.shape == (np.count_nonzero(scene.front),)
     assert np.median(distances) == pytest.approx(row["Front_median_m"])
+    # The mean distance error pools the second direction (predicted to manual) with the first.
+    second = np.load(run.out_dir / f"{scene.stem}_cfdistances_predicted.npy")
+    assert second.size > 0 and bool(row["Manual_front"])
+    assert row["Front_MDE_m"] == pytest.approx(np.concatenate([distances, second]).mean())
 
 
 def test_class_geotiff_keeps_georeferencing_colours_and_front(scene_run):
@@ -114,6 +118,16 @@ def test_vector_front_has_the_crs_and_lies_on_the_raster_front(scene_run):
         front = src.read(1) == 8
         rows, cols = rasterio.transform.rowcol(src.transform, coords[:, 0], coords[:, 1])
     assert front[np.asarray(rows), np.asarray(cols)].all()
+    # The terminus-schema fields: no GlacierID given, no date in the name or tags.
+    meta, _, _, values = pyogrio.raw.read(run.out_dir / f"{scene.stem}_front.gpkg")
+    fields = {k: v[0] for k, v in zip(meta["fields"], values)}
+    assert fields["QualFlag"] == 10 and fields["Method"] == "CSC k=5, custom"
+    assert fields["GlacierID"] == "" and fields["Date"] == ""
+    assert fields["Satellite"] == "unknown" and fields["ImageID"] == f"{scene.stem}.tif"
+    assert (fields["Center_X"], fields["Center_Y"]) == pytest.approx(
+        (line.centroid.x, line.centroid.y))
+    assert 0.0 <= fields["Cloud_share"] <= 1.0 and fields["Sea_contact"] > 0.5
+    assert pyogrio.read_info(run.out_dir / f"{scene.stem}_front.geojson")["features"] == 1
 
 
 def test_run_json_and_summary_hold_the_run(scene_run):

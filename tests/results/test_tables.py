@@ -11,7 +11,8 @@ import pytest
 from seeice.classes import GLACIER_SCHEME
 from seeice.errors import DataError, InputFileError
 from seeice.metrics.distances import STATISTICS
-from seeice.results.tables import (CLASSIFICATION_COLUMNS, DISTANCE_COLUMNS, calving_table, classification_table,
+from seeice.results.tables import (CALVING_COLUMNS, CLASSIFICATION_COLUMNS, DISTANCE_COLUMNS,
+                                   calving_table, classification_table,
                                    pool_labels)
 
 from results_helpers import (CNN, CNN_GLACIER, CNN_WEIGHTED, CSC, CSC_GLACIER, CSC_WEIGHTED, FRONT_A, FRONT_B,
@@ -117,7 +118,10 @@ def test_calving_table_pools_a_runs_front_distances(tmp_path):
     np.save(run / "imgA_cfdistances.npy", np.array(FRONT_A))
     np.save(run / "imgB_cfdistances.npy", np.array(FRONT_B))
     table = calving_table(tmp_path)
-    assert list(table.columns) == list(DISTANCE_COLUMNS)
+    assert list(table.columns) == list(CALVING_COLUMNS)
+    assert list(table.columns[:len(DISTANCE_COLUMNS)]) == list(DISTANCE_COLUMNS)
+    # Without the predicted-to-manual distances there is no MDE, and no guess.
+    assert table["Front_MDE_m"].isna().all()
     assert list(table["Statistic"]) == list(STATISTICS)
     assert dict(zip(table["Statistic"], table["Error_m"])) == pytest.approx(FRONT_STATS)
     assert (table["Count"] == 6).all()
@@ -139,3 +143,24 @@ def test_error_over_1000m_is_warned(tmp_path, caplog):
     assert len(warnings) == 1
     assert "Jak_50_RGB_patch3" in warnings[0] and "img2" in warnings[0] and "1500" in warnings[0]
     assert len(table) == 8
+
+
+def test_calving_table_adds_the_pooled_mean_distance_error(tmp_path):
+    run = known_run(tmp_path, config=helheim_config(), training={"joint": False})
+    np.save(run / "imgA_cfdistances.npy", np.array(FRONT_A))          # 0, 14, 10
+    np.save(run / "imgA_cfdistances_predicted.npy", np.array([20.0]))
+    np.save(run / "imgB_cfdistances.npy", np.array(FRONT_B))          # 22, 34, 10
+    np.save(run / "imgB_cfdistances_predicted.npy", np.array([30.0, 0.0]))
+    pd.DataFrame({"Image": ["imgA", "imgB", "imgC", "imgD", "imgE"],
+                  "Front_found": [True, True, False, False, False],
+                  "Manual_front": [True, True, True, False, True],
+                  "Error": ["", "", "", "", "too small"]}).to_csv(run / "summary.csv",
+                                                                  index=False)
+    table = calving_table(tmp_path)
+    # One-directional statistics unchanged; the MDE pools both directions of both images:
+    # (0 + 14 + 10 + 20 + 22 + 34 + 10 + 30 + 0) / 9 = 140 / 9.
+    assert dict(zip(table["Statistic"], table["Error_m"])) == pytest.approx(FRONT_STATS)
+    assert table["Front_MDE_m"].tolist() == pytest.approx([140 / 9] * 4)
+    assert (table["MDE_Count"] == 9).all()
+    # imgC had a manual front and no predicted one; imgD no manual front; imgE failed.
+    assert (table["Images_no_front"] == 1).all()
