@@ -17,7 +17,8 @@ ModelFolder = "demo_output/model"   # --model-folder: folder of the phase-one mo
 Start = 0                           # --start: first job (0-based row) to consider
 CoolDown = 0.0                      # --cool-down: seconds to wait between jobs (GPU cooling)
 Engine = "local"                    # --engine {local,ray}: run jobs here one by one, or in parallel on Ray
-Address = None                      # --address: Ray cluster address (default: a local Ray)
+MaxRetries = 0                      # --max-retries: times Ray may rerun a job whose worker died (0: the job is reported failed, never silently rerun)
+Address: str = None                 # --address: Ray cluster address (default: a local Ray)
 # ==== END OF USER INPUTS ====
 
 import logging
@@ -31,7 +32,7 @@ def main(cfg):
     from seeice.sweeps.batch import run_sweep
 
     result = run_sweep(cfg.JobsCSV, cfg.ModelFolder, start=cfg.Start, cool_down=cfg.CoolDown,
-                       engine=cfg.Engine, address=cfg.Address)
+                       engine=cfg.Engine, address=cfg.Address, max_retries=cfg.MaxRetries)
     return 0 if result.ok else 1
 
 

@@ -19,7 +19,7 @@ Images = "Data/TimeSeries"      # --images: folder of dated images of one glacie
 ModelName = "Models/VGG16_50_RGBNIR.keras"  # --model: trained phase-one model (.keras or legacy .h5)
 Experiment = "CSC"              # --experiment: short experiment name (k<k> is appended)
 Ndims = 4                       # --bands: bands used (3 = RGB, 4 = RGB + NIR)
-NClasses = None                 # --classes: number of classes (empty: from the model)
+NClasses: int = None            # --classes: number of classes (empty: from the model)
 Kernel_size = 7                 # --patch-size {1,3,5,7,15}: patch size k of the phase-two classifier
 size = 50                       # --tile-size: phase-one tile size (must match the model)
 CNNsamples = 500000             # --samples: training windows per class for phase two
@@ -37,7 +37,7 @@ Centreline = ""                 # --centreline: centreline (one LineString; GPKG
 Box = ""                        # --box: box of the box method (one Polygon across the front zone, sides along the flow)
 Dates = ""                      # --dates: CSV (columns Image, Date YYYY-MM-DD) for images whose tags and name hold no date
 Engine = "local"                # --engine {local,ray}: run the per-date CSC here one by one, or in parallel on Ray
-Address = None                  # --address: Ray cluster address (default: a local Ray)
+Address: str = None             # --address: Ray cluster address (default: a local Ray)
 GlacierID = ""                  # --glacier-id: glacier identifier written with every front (as in TermPicks/CALFIN; empty: none, and a warning)
 GlacierName = ""                # --glacier-name: glacier name written with every front (optional)
 Author = ""                     # --author: Author field of the fronts (empty: SEE_ICE <version>)

@@ -18,7 +18,7 @@ PredictPath = "Data/Predict"    # --predict: folder of images to classify (compa
 ScorePath = "Results/CSC"       # --out: output prefix; outputs go to <prefix>_patch<k>/
 Experiment = "CSC"              # --experiment: short experiment name (k<k> is appended)
 Ndims = 4                       # --bands: bands used (3 = RGB, 4 = RGB + NIR)
-NClasses = None                 # --classes: number of classes (empty: from the model)
+NClasses: int = None            # --classes: number of classes (empty: from the model)
 Kernel_size = 7                 # --patch-size {1,3,5,7,15}: patch size k of the phase-two classifier
 size = 50                       # --tile-size: phase-one tile size (must match the model)
 CNNsamples = 500000             # --samples: training windows per class for phase two
@@ -32,8 +32,9 @@ SmallestElement = 2             # --smallest-element: mode filter disk radius / 
 GACglacier = 1                  # --gac-glacier {0,1}: paint the contoured glacier as glacier ice
 OceanRule = "sea"               # --ocean-rule {sea,published}: ocean of the front step: sea = the largest ocean object; published = the published rule (every ocean object off the frame, plus the largest)
 MinSeaContact = 0.5             # --min-sea-contact: smallest front length / glacier width at the front; shorter fronts are refused, with the reason in summary.csv (0: off)
-PixelSize = None                # --pixel-size: metres per pixel of images without georeferencing (georeferenced images use their own; a PixelSize that disagrees with it is refused)
-ImageScale = None               # --image-scale: pixel value of reflectance 1 in floating-point images (1 for reflectance 0-1, 10000 for reflectance x 10 000); float images are refused without it
+ResizeCompanions = False        # --resize-companions: match SCLS_/EDGE_ rasters on another grid than their image by position, resized by nearest neighbour (published; default: refuse them)
+PixelSize: float = None         # --pixel-size: metres per pixel of images without georeferencing (georeferenced images use their own; a PixelSize that disagrees with it is refused)
+ImageScale: float = None        # --image-scale: pixel value of reflectance 1 in floating-point images (1 for reflectance 0-1, 10000 for reflectance x 10 000); float images are refused without it
 OutDPI = 400                    # --dpi: resolution of the 4-part figures
 Precision = "auto"              # --precision {auto,float32,mixed_float16,mixed_bfloat16}: precision of phase-one and phase-two inference (auto: mixed_float16 on NVIDIA GPUs of compute capability 7.0+, mixed_bfloat16 on CPUs with native bfloat16, else float32)
 Seed = 0                        # --seed: seed of sampling and phase-two training

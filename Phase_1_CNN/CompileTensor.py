@@ -15,12 +15,12 @@ Per-class counts are logged and weak classes named.
 # ==== USER INPUTS ====
 TrainPath = "Data/Tiles/Train"  # --folder: folder holding the C<k> tile folders (or the TilePreparation output)
 OutName = "Tensor"            # --name: tensor name (files OutName_T_<Mode>.npy, OutName_L_<Mode>.npy)
-OutPath = None                # --out: output folder; None = TrainPath
+OutPath: str = None           # --out: output folder; None = TrainPath
 TileSize = 50                 # --tile-size: tile edge in pixels
 Ndims = 4                     # --bands: bands per tile (3 = RGB, 4 = RGB + NIR)
 NClasses = 7                  # --classes: number of classes (folders C1..C<NClasses>)
 Mode = "float16"              # --mode {float16,uint8,uint8float16,int16}: tensor dtype and scaling
-NormFactor = None             # --norm-factor: float16 divisor; None = 255 for 8-bit tiles, 8192 otherwise
+NormFactor: float = None      # --norm-factor: float16 divisor; None = 255 for 8-bit tiles, 8192 otherwise
 Subsample = 1.0               # --subsample: fraction of each class's tiles to keep (1 = all)
 Seed = 0                      # --seed: random seed of the subsample
 # ==== END OF USER INPUTS ====

@@ -24,16 +24,17 @@ TileSize = 50                 # --tile-size: tile edge in pixels
 Stride = 25                   # --stride: step between tile windows in pixels
 ValidFraction = 0.0           # --valid-fraction: fraction of tiles (with their rotations) put in Valid/
 Seed = 0                      # --seed: random seed of the validation split and the noise
-Ndims = None                  # --bands: keep the first N bands (3 = RGB, 4 = RGB + NIR); None = all
-TensorName = None             # --tensor: write tensors NAME_T_<mode>.npy/NAME_L_<mode>.npy (groups NAME_G_<mode>.npy) instead of tile files
+Ndims: int = None             # --bands: keep the first N bands (3 = RGB, 4 = RGB + NIR); None = all
+TensorName: str = None        # --tensor: write tensors NAME_T_<mode>.npy/NAME_L_<mode>.npy (groups NAME_G_<mode>.npy) instead of tile files
 Mode = "float16"              # --mode {float16,uint8,uint8float16,int16}: tensor dtype (with --tensor)
-NormFactor = None             # --norm-factor: float16 divisor (with --tensor); None = 255 for 8-bit, 8192 otherwise
-NClasses = None               # --classes: class count recorded in the tensor (with --tensor); None = largest found
+NormFactor: float = None      # --norm-factor: float16 divisor (with --tensor); None = 255 for 8-bit, 8192 otherwise
+NClasses: int = None          # --classes: class count recorded in the tensor (with --tensor); None = largest found
 Augment = "dihedral"          # --augment {dihedral,rotations}: copies of each tile: dihedral = 4 rotations x mirror (8); rotations = the published tile + 90/180/270 rotations (4)
 RareClassTiles = 500          # --rare-tiles: classes with fewer tiles (copies included) at Stride are cut again at RareStride (0: off, as published)
 RareStride = 10               # --rare-stride: step between windows of rare classes in pixels (used when smaller than Stride)
+ResizeCompanions = False      # --resize-companions: match SCLS_ rasters on another grid than their image by position, resized by nearest neighbour (published; default: refuse them)
 Radiometric = 0.0             # --radiometric: per-copy gain in [1-r, 1+r] and offset in [-r, r] x 5 % of full scale (10000 DN; 8-bit: 255), clipped, no-data kept (0: off)
-ImageScale = None             # --image-scale: pixel value of reflectance 1 in floating-point images (1 for reflectance 0-1, 10000 for reflectance x 10 000); float images are refused without it and converted to uint16 DN with it
+ImageScale: float = None      # --image-scale: pixel value of reflectance 1 in floating-point images (1 for reflectance 0-1, 10000 for reflectance x 10 000); float images are refused without it and converted to uint16 DN with it
 # ==== END OF USER INPUTS ====
 
 from seeice.config.runner import run_script, script_name
@@ -47,6 +48,7 @@ def main(cfg):
                   tensor_mode=cfg.Mode, norm_factor=cfg.NormFactor, n_classes=cfg.NClasses,
                   augmentation=cfg.Augment, rare_class_tiles=cfg.RareClassTiles,
                   rare_stride=cfg.RareStride, radiometric=cfg.Radiometric,
+                  resize_companions=cfg.ResizeCompanions,
                   image_scale=cfg.ImageScale, run_config=dict(cfg), script=script_name(__file__))
 
 

@@ -36,9 +36,9 @@ Epochs = 120                  # --epochs: most training epochs
 TargetAccuracy = 0.985        # --target-accuracy: stop at the first epoch whose validation Select metric reaches this
 ModelTuning = False           # --tuning: train TuningEpochs epochs, save the learning curves, no model
 TuningEpochs = 50             # --tuning-epochs: epochs of a tuning run
-LearningRate = None           # --learning-rate: Adam learning rate; None = 1e-4 (VGG16), 1e-5 (DenseNet121, ResNet50)
+LearningRate: float = None    # --learning-rate: Adam learning rate; None = 1e-4 (VGG16), 1e-5 (DenseNet121, ResNet50)
 Precision = "auto"            # --precision {auto,float32,mixed_float16,mixed_bfloat16}: float precision policy (auto: mixed_float16 on NVIDIA GPUs of compute capability 7.0+, mixed_bfloat16 on CPUs with native bfloat16, else float32)
-Scheme = None                 # --scheme: class names: glacier, fluvial or a scheme YAML; None = from the tensor, glacier for 7 classes
+Scheme: str = None            # --scheme: class names: glacier, fluvial or a scheme YAML; None = from the tensor, glacier for 7 classes
 ClassBalance = "weights"      # --class-balance {weights,batches,none}: loss weights by inverse class frequency, class-balanced batches, or none (published)
 Select = "macro_f1"           # --select {macro_f1,min_recall,accuracy}: metric that stops training and picks the epoch kept; accuracy without restore is published
 Patience = 20                 # --patience: stop after this many epochs without improvement of Select (macro_f1, min_recall)

@@ -193,3 +193,74 @@ def shipped_schemes() -> list[str]:
     """Names of the class schemes shipped with the library (``seeice/schemes/*.yaml``)."""
     return sorted(Path(str(p)).stem for p in resources.files("seeice.schemes").iterdir()
                   if str(p).endswith(".yaml"))
+
+
+def looks_like_fill(value: int, n_classes: int) -> bool:
+    """True when a class number is far beyond any class scheme of ``n_classes`` classes (more
+    than twice ``max(n_classes, 10)``, such as 255 or 99 for 7 classes): a no-data or fill
+    value, never a class."""
+    return int(value) > 2 * max(int(n_classes), 10)
+
+
+def class_count_advice(found, n_classes: int) -> str:
+    """The fix for class numbers above the class count ``n_classes``, as one sentence.
+
+    Classes are numbered 1..n without gaps. Numbers that run on from ``n_classes`` (8, 9 for
+    7 classes) may mean the class count is too small: use ``--classes`` the largest. A number
+    far beyond any class scheme (more than twice ``max(n_classes, 10)``, such as 255 or 99)
+    is a no-data or fill value, and raising the class count would train empty classes: the
+    advice is to make it unlabelled. Numbers in between with a gap (12 for 7 classes) are
+    either; the advice names the empty classes a larger count would give.
+
+    Parameters
+    ----------
+    found : iterable of int
+        Class numbers found (any order; those up to ``n_classes`` are ignored).
+    n_classes : int
+        The class count in force.
+    """
+    above = sorted({int(k) for k in found if int(k) > n_classes})
+    if not above:
+        return ""
+    largest = above[-1]
+    shown = ", ".join(str(k) for k in above[:10])
+    if looks_like_fill(largest, n_classes):
+        return (f"Value {largest} is far beyond any class count: it looks like a no-data or "
+                "fill value, not a class, so do not raise --classes. Declare it as the SCLS_ "
+                "rasters' nodata value (then it is read as unlabelled) or recode it to 0, and "
+                "prepare the tiles again.")
+    empty = sorted(set(range(n_classes + 1, largest + 1)) - set(above))
+    if not empty:
+        return (f"Use --classes {largest} if the scheme has {largest} classes, or recode "
+                f"class(es) {shown} in the SCLS_ rasters to the scheme's classes or 0.")
+    gap = ", ".join(str(k) for k in empty[:10]) + (", ..." if len(empty) > 10 else "")
+    return (f"Use --classes {largest} only if the scheme has {largest} classes (class(es) {gap} "
+            f"would then have no tiles); otherwise recode {shown} in the SCLS_ rasters to the "
+            "scheme's classes or 0 (unlabelled).")
+
+
+def check_found_classes(found, n_classes: int | None) -> None:
+    """Refuse class numbers found in class rasters that cannot be classes of the tile set.
+
+    Parameters
+    ----------
+    found : sequence of int
+        The class numbers found, ascending.
+    n_classes : int or None
+        The class count given (``--classes``); None when it is taken from the classes found.
+
+    Raises
+    ------
+    ConfigError
+        A number above ``n_classes``; or, without a class count, a number far beyond the
+        others (255 beside 1..7: a fill value, which would become a class of its own). No-data
+        is never a class.
+    """
+    found = sorted(int(k) for k in found)
+    if n_classes is None and len(found) > 1 and looks_like_fill(found[-1], found[-2]):
+        raise ConfigError(f"the class rasters hold class {found[-1]} beside classes "
+                          f"{', '.join(map(str, found[:-1]))}. "
+                          + class_count_advice(found, found[-2]))
+    if n_classes is not None and found and found[-1] > n_classes:
+        raise ConfigError(f"the class rasters hold class {found[-1]} but {n_classes} classes "
+                          "were given (--classes). " + class_count_advice(found, n_classes))

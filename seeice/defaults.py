@@ -43,6 +43,7 @@ MEMORY_BUDGET_MB = 1024         #: working memory of row-block inference
 FIGURE_DPI = 400                #: resolution of the 4-part figures
 OUTPUT_PREFIX = "Results/CSC"   #: outputs go to <prefix>_patch<k>/
 EXPERIMENT = "CSC"              #: experiment name (k<k> is appended)
+RESIZE_COMPANIONS = False       #: match companions on another grid by position (published), not refuse
 OCEAN_RULE = "sea"              #: ocean for the front: "sea" (largest ocean object) or "published"
 MIN_SEA_CONTACT = 0.5           #: smallest front length / glacier width at the front (0: off)
 PATCH_MODEL = "fresh"           #: phase-two model: "fresh" per image, or "carried" image to image (published)
@@ -72,6 +73,9 @@ MODE_BIN_M = 10.0               #: the Mode of distances is taken in bins of thi
 CATASTROPHIC_ERROR_M = 1000.0   #: a front error over this is catastrophic (published)
 
 PRECISION = "auto"              #: CNN precision policy: "auto" (from the hardware), "float32", ...
+
+# ---- Sweeps
+MAX_RETRIES = 0                 #: times Ray may rerun a job whose worker died (0: report it failed)
 
 SEED = 0                        #: seed of every random step unless given
 

@@ -11,8 +11,14 @@ Every script starts with a block of user inputs, plain assignments with a commen
 
 The comment gives the command-line name (``--flag`` for an option, an upper-case word for a
 positional argument), optional choices in braces, and the meaning. The value is the default
-and fixes the type (int, float, bool, str, list; None accepts any YAML scalar). One parser is
-generated from the block, so ``--help`` lists every input with its default and meaning.
+and fixes the type (int, float, bool, str, list). An input whose default is None ("not given")
+declares its type with an annotation, ``PixelSize: float = None``; without one it
+accepts any YAML scalar. One parser is generated from the block, so ``--help`` lists every
+input with its default and meaning.
+
+Every value, from the header, a YAML file, the command line or a jobs CSV, is checked by one
+function, so a value of the wrong type gives the same one-paragraph message wherever it came
+from (the command line's own errors, such as an unknown flag, too).
 
 Resolution order: header defaults < ``--config file.yaml`` < command-line flags. YAML keys
 may be the header names (``TileSize``) or the flag names (``tile-size`` or ``tile_size``).
@@ -61,6 +67,9 @@ class InputSpec:
         The meaning, from the comment.
     choices : tuple or None
         Allowed values, when the comment lists them in braces.
+    kind : type or None
+        The type of a value (int, float, bool, str or list): the default's, or the annotation's
+        for a None default; None when neither tells (any YAML scalar).
     """
 
     name: str
@@ -68,6 +77,7 @@ class InputSpec:
     default: Any
     help: str
     choices: tuple | None = None
+    kind: type | None = None
 
     @property
     def positional(self) -> bool:
@@ -116,10 +126,13 @@ def parse_header(source: str, origin: str = "script") -> tuple[str, list[InputSp
             comments[tok.start[0]] = tok.string
     specs = []
     for node in ast.parse(block).body:
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name)):
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
+            name, annotation = node.target.id, _annotated_kind(node.annotation, origin)
+        elif (isinstance(node, ast.Assign) and len(node.targets) == 1
+              and isinstance(node.targets[0], ast.Name)):
+            name, annotation = node.targets[0].id, None
+        else:
             continue
-        name = node.targets[0].id
         comment = comments.get(node.end_lineno) or comments.get(node.lineno, "")
         match = _COMMENT.match(comment)
         if not match:
@@ -131,9 +144,26 @@ def parse_header(source: str, origin: str = "script") -> tuple[str, list[InputSp
             # Choices of a text input stay text: {weights,batches,none} offers the word "none".
             choices = tuple(c.strip() if isinstance(default, str) else _parse_scalar(c.strip())
                             for c in match["choices"].split(","))
-        specs.append(InputSpec(name, match["flag"], default, match["help"].strip(), choices))
+        kind = type(default) if default is not None else annotation
+        specs.append(InputSpec(name, match["flag"], default, match["help"].strip(), choices, kind))
     description = ast.get_docstring(ast.parse(source)) or ""
     return description, specs
+
+
+_KINDS = {"int": int, "float": float, "str": str, "bool": bool, "list": list}
+
+
+def _annotated_kind(node: ast.expr, origin: str) -> type:
+    """The type named by a header annotation: ``float``, ``int | None``, ``str``, ..."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        sides = [n for n in (node.left, node.right)
+                 if not (isinstance(n, ast.Constant) and n.value is None)]
+        if len(sides) == 1:
+            node = sides[0]
+    if isinstance(node, ast.Name) and node.id in _KINDS:
+        return _KINDS[node.id]
+    raise ConfigError(f"{origin}: a user input's annotation must be one of "
+                      f"{', '.join(_KINDS)} (optionally '| None'), got {ast.unparse(node)!r}.")
 
 
 def _parse_scalar(text: str) -> Any:
@@ -159,31 +189,54 @@ def _parse_bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true/false or 1/0, got {text!r}")
 
 
-def _coerce(spec: InputSpec, value: Any, source: str) -> Any:
-    """Check and convert ``value`` to the type of the spec's default."""
-    default = spec.default
+def _coerce(spec: InputSpec, value: Any, source: str, text: bool = False,
+            cell: bool = False) -> Any:
+    """Check and convert ``value`` to the spec's type.
+
+    ``text`` marks a value given as text (the command line, a CSV cell): numbers are read as
+    numbers, text inputs keep the text as typed, anything else is read as YAML reads a scalar.
+    ``cell`` marks a jobs-CSV cell (the message then says to correct the cell).
+    """
+    kind = spec.kind
+    if text and value is not None:
+        if isinstance(value, list):
+            element = type(spec.default[0]) if spec.default else None
+            value = [_from_text(element, v) for v in value]
+        elif spec.default is None and value.strip() in ("None", "none", "null", ""):
+            value = None
+        else:
+            value = _from_text(kind, value)
     try:
-        if value is None or default is None:
+        if value is None or kind is None:
             result = value
-        elif isinstance(default, bool):
+        elif kind is bool:
             result = value if isinstance(value, bool) else _parse_bool(value)
-        elif isinstance(default, int):
+        elif kind is int:
             if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError
             result = int(value)
-        elif isinstance(default, float):
+        elif kind is float:
             if isinstance(value, bool):
                 raise ValueError
             result = float(value)
-        elif isinstance(default, list):
+        elif kind is list:
             items = value if isinstance(value, list) else [value]
-            kind = type(default[0]) if default else None
-            result = [kind(v) if kind else v for v in items]
+            element = type(spec.default[0]) if spec.default else None
+            result = [element(v) if element else v for v in items]
         else:
+            if isinstance(value, (dict, list)):
+                raise TypeError
             result = str(value)
     except (ValueError, TypeError, argparse.ArgumentTypeError):
-        raise ConfigError(f"{source}: {spec.name} ({spec.flag}) must be of type "
-                          f"{type(default).__name__}, got {value!r}.") from None
+        example = {int: "a whole number such as 7", float: "a number such as 10.0",
+                   bool: "true or false (1 or 0)", list: "a list of values",
+                   str: "a text"}.get(kind, "a value")
+        empty = " or left empty (None)" if spec.default is None else ""
+        fix = (f"Write a value such as {_example_value(spec)} in that cell" if cell else
+               f"Give {spec.flag} {_example_value(spec)} on the command line, or "
+               f"{spec.name}: {_example_value(spec)} in a YAML file")
+        raise ConfigError(f"{source}: {spec.name} ({spec.flag}) must be {example}{empty} "
+                          f"(type {kind.__name__}), got {value!r}. {fix}.") from None
     if spec.choices is not None and isinstance(result, str) and result not in spec.choices:
         # text choices are matched in any case (a jobs-CSV cell "Seen" is the choice "seen")
         result = next((c for c in spec.choices
@@ -197,6 +250,31 @@ def _coerce(spec: InputSpec, value: Any, source: str) -> Any:
     return result
 
 
+def _from_text(kind: type | None, text: str) -> Any:
+    """A value typed as text, read for an input of type ``kind``.
+
+    Numbers are read as numbers are written ("010" is ten, not YAML's octal eight); text
+    inputs keep the text as typed; other values are read as YAML reads a scalar.
+    """
+    if kind is str:
+        return text
+    for number in ((int, float) if kind is int else (float,) if kind is float else ()):
+        try:
+            return number(text)
+        except ValueError:
+            pass
+    return _parse_scalar(text)
+
+
+def _example_value(spec: InputSpec) -> str:
+    """A valid value of the spec, to show in a message: its default or its first choice."""
+    if spec.default is not None and not isinstance(spec.default, list):
+        return str(spec.default).lower() if isinstance(spec.default, bool) else str(spec.default)
+    if spec.choices:
+        return str(spec.choices[0])
+    return {int: "7", float: "10.0", bool: "true", str: "text"}.get(spec.kind, "...")
+
+
 def input_value(spec: InputSpec, text: str, source: str) -> Any:
     """A user input given as text (a jobs-CSV cell): read as YAML reads a scalar, then checked.
 
@@ -206,12 +284,24 @@ def input_value(spec: InputSpec, text: str, source: str) -> Any:
         The value is not of the input's type, or not one of its choices (``source`` names
         where it came from).
     """
-    return _coerce(spec, _parse_scalar(text), source)
+    return _coerce(spec, str(text), source, text=True, cell=True)
+
+
+class _InputParser(argparse.ArgumentParser):
+    """An argument parser whose errors are :class:`ConfigError` (one paragraph, exit 2)."""
+
+    def error(self, message: str):
+        raise ConfigError(f"command line: {message}. Run {self.prog} --help to list every "
+                          "user input with its flag and type.")
 
 
 def build_parser(prog: str, description: str, specs: Sequence[InputSpec]) -> argparse.ArgumentParser:
-    """An argument parser with one argument per user input, plus ``--config``."""
-    parser = argparse.ArgumentParser(
+    """An argument parser with one argument per user input, plus ``--config``.
+
+    Values stay text here; :func:`resolve` checks and converts them (as it does YAML
+    values), so a wrong type gives the same message from either.
+    """
+    parser = _InputParser(
         prog=prog, description=description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Order of precedence: header defaults < --config YAML < command-line flags.")
@@ -225,19 +315,12 @@ def build_parser(prog: str, description: str, specs: Sequence[InputSpec]) -> arg
         text = f"{spec.help} [{spec.name}; default: {spec.default!r}{choices}]"
         text = text.replace("%", "%%")   # argparse formats help strings with %
         kwargs: dict[str, Any] = {"help": text, "default": argparse.SUPPRESS}
-        if spec.choices is not None:
-            kwargs["choices"] = spec.choices
-        if isinstance(spec.default, bool):
-            kwargs.update(nargs="?", const=True, type=_parse_bool, metavar="true|false")
-        elif isinstance(spec.default, list):
-            element = type(spec.default[0]) if spec.default else _parse_scalar
-            kwargs.update(nargs="+", type=element)
-        elif spec.default is None:
-            kwargs["type"] = _parse_scalar
-        else:
-            kwargs["type"] = type(spec.default)
-        if not spec.positional:
-            kwargs["metavar"] = kwargs.get("metavar", spec.flag.lstrip("-").upper().replace("-", "_"))
+        if spec.kind is bool:
+            kwargs.update(nargs="?", const="true", metavar="true|false")
+        elif spec.kind is list:
+            kwargs.update(nargs="+")
+        if not spec.positional and "metavar" not in kwargs:
+            kwargs["metavar"] = spec.flag.lstrip("-").upper().replace("-", "_")
         if spec.positional:
             kwargs.update(metavar=spec.flag, nargs="?")
             parser.add_argument(spec.name, **kwargs)
@@ -258,7 +341,9 @@ def load_yaml_overrides(path: str | os.PathLike, specs: Sequence[InputSpec]) -> 
     """
     path = Path(path)
     if not path.is_file():
-        raise InputFileError(f"configuration file {path} does not exist.")
+        raise InputFileError(f"configuration file {path} does not exist. Check the path given "
+                             f"to --config (a relative path starts from the current folder, "
+                             f"{Path.cwd()}).")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
@@ -286,7 +371,7 @@ def resolve(specs: Sequence[InputSpec], argv: Sequence[str] | None = None, prog:
     by_name = {spec.name: spec for spec in specs}
     for name, value in vars(args).items():
         if name in by_name and value is not None:
-            config[name] = _coerce(by_name[name], value, "command line")
+            config[name] = _coerce(by_name[name], value, "command line", text=True)
     return config, args
 
 

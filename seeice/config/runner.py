@@ -41,7 +41,9 @@ def setup_logging(level: str = "INFO") -> None:
 def format_error(exc: BaseException) -> str:
     """One paragraph naming the kind of problem and the message."""
     kind = type(exc).__name__
-    return textwrap.fill(f"{kind}: {exc}", width=100)
+    # Flags and paths are never split across lines (a user copies them from the message).
+    return textwrap.fill(f"{kind}: {exc}", width=100, break_on_hyphens=False,
+                         break_long_words=False)
 
 
 def run_script(script_file: str | os.PathLike, main: Callable[[Config], object],
@@ -53,6 +55,9 @@ def run_script(script_file: str | os.PathLike, main: Callable[[Config], object],
     """
     status = 0
     try:
+        # Logging to this process's stderr from the start, so that an error in the inputs
+        # themselves is reported like every other (a --log-level given then applies).
+        setup_logging()
         config, args = resolve_script(script_file, argv)
         setup_logging(args.log_level)
         result = main(config)

@@ -34,6 +34,7 @@ import json
 import logging
 import os
 import warnings
+import zipfile
 from pathlib import Path
 
 from seeice.errors import ConfigError, InputFileError, ModelError
@@ -242,9 +243,50 @@ def _warn_inferred(path: Path, meta: ModelMetadata) -> None:
                 meta.norm_factor)
 
 
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def check_model_file(path: Path) -> None:
+    """Refuse a file that cannot be a Keras model before Keras reads it.
+
+    A ``.keras`` model is a zip archive holding ``config.json``; a legacy ``.h5`` model is an
+    HDF5 file. Keras itself reports a damaged ``.keras`` file as "File not found", which
+    sends users looking for a file that is there.
+
+    Raises
+    ------
+    ModelError
+        The file is empty, not a zip archive (``.keras``) or not an HDF5 file (``.h5``).
+    """
+    size = path.stat().st_size
+    fix = ("It may be damaged or truncated (an interrupted copy or download), or another file "
+           "renamed: copy it again from where it was saved, or train it again with TrainCNN.")
+    if size == 0:
+        raise ModelError(f"{path} is empty (0 bytes), not a Keras model. {fix}")
+    if path.suffix.lower() in LEGACY_SUFFIXES:
+        with open(path, "rb") as handle:
+            head = handle.read(len(HDF5_SIGNATURE))
+        if head != HDF5_SIGNATURE:
+            raise ModelError(f"{path} is not a Keras .h5 model: it is not an HDF5 file. {fix}")
+        return
+    if not zipfile.is_zipfile(path):
+        raise ModelError(f"{path} is not a Keras model file: a .keras model is a zip archive "
+                         f"and this file ({size} bytes) is not one. {fix}")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ModelError(f"{path} is a damaged zip archive ({exc}), not a readable Keras model. "
+                         f"{fix}") from None
+    if "config.json" not in names:
+        raise ModelError(f"{path} is a zip archive but not a Keras model (it holds no "
+                         f"config.json). {fix}")
+
+
 def _load_keras(path: Path, compile: bool = False):
     import keras
 
+    check_model_file(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

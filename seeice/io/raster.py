@@ -84,6 +84,69 @@ class Raster:
 
 
 @dataclass(frozen=True)
+class Grid:
+    """The pixel grid of a raster: size, CRS and pixel-to-CRS transform.
+
+    A companion raster (``SCLS_``, ``EDGE_``, ``VM_``) is matched with its image pixel for
+    pixel, so it must lie on the image's grid.
+    """
+
+    height: int
+    width: int
+    crs: object | None = None
+    transform: Affine = Affine.identity()
+
+    @classmethod
+    def of(cls, source) -> "Grid":
+        """The grid of an open rasterio dataset or of a :class:`Raster`."""
+        if isinstance(source, Raster):
+            height, width = source.shape2d
+        else:
+            height, width = int(source.height), int(source.width)
+        crs = source.crs or None
+        return cls(height, width, crs, source.transform if crs is not None else Affine.identity())
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.height, self.width
+
+    def describe(self) -> str:
+        """``300 x 300 px, EPSG:32624, origin (500000, 7000000), pixel 10 x 10`` (size only for
+        a raster without georeferencing)."""
+        size = f"{self.height} x {self.width} px"
+        if self.crs is None:
+            return f"{size}, no georeferencing"
+        t = self.transform
+        crs = self.crs.to_string() if hasattr(self.crs, "to_string") else str(self.crs)
+        return (f"{size}, {crs[:60]}, origin ({t.c:.10g}, {t.f:.10g}), "
+                f"pixel {abs(t.a):.6g} x {abs(t.e):.6g}")
+
+    def differences(self, other: "Grid") -> list[str]:
+        """What differs between two grids: "size", "CRS", "transform" (empty: the same grid).
+
+        CRS and transform are compared only when both rasters are georeferenced: a raster
+        without georeferencing has no grid but its size, so it is matched by position. The
+        transforms agree when their origins lie within 1/1000 of a pixel and their pixel
+        sizes and rotations agree to one part in a million.
+        """
+        found = []
+        if self.shape != other.shape:
+            found.append("size")
+        if self.crs is None or other.crs is None:
+            return found
+        if self.crs != other.crs:
+            found.append("CRS")
+        a, b = self.transform, other.transform
+        pixel = max(abs(a.a), abs(a.e), 1e-12)
+        offsets = max(abs(a.c - b.c), abs(a.f - b.f)) <= 1e-3 * pixel
+        scales = all(abs(x - y) <= 1e-6 * pixel for x, y in ((a.a, b.a), (a.b, b.b),
+                                                            (a.d, b.d), (a.e, b.e)))
+        if not (offsets and scales):
+            found.append("transform")
+        return found
+
+
+@dataclass(frozen=True)
 class Companions:
     """Companion files of an image (None where absent)."""
 
@@ -144,8 +207,8 @@ def read_image(path: str | os.PathLike, bands: int | None = None) -> Raster:
     return Raster(np.moveaxis(data, 0, -1), crs=crs, transform=transform, path=Path(path))
 
 
-def read_labels(path: str | os.PathLike, shape: tuple[int, int] | None = None,
-                resize_to_shape: bool = False) -> np.ndarray:
+def read_labels(path: str | os.PathLike, shape: tuple[int, int] | Grid | None = None,
+                resize_to_shape: bool = False, image_name: str | None = None) -> np.ndarray:
     """Read a single-band class or mask raster as integer labels, shape (H, W), uint8.
 
     Class rasters may arrive as float (the St Marguerite set does); values are rounded to
@@ -156,40 +219,78 @@ def read_labels(path: str | os.PathLike, shape: tuple[int, int] | None = None,
     ----------
     path : path-like
         The raster (``SCLS_``, ``EDGE_`` or ``VM_`` companion).
-    shape : (int, int), optional
-        Expected (H, W), the image's.
+    shape : (int, int) or Grid, optional
+        The image's (H, W), or its whole :class:`Grid`: then the companion's size, CRS and
+        transform must all match it (CRS and transform when both are georeferenced).
     resize_to_shape : bool
-        When the raster's size differs from ``shape``: resize it by nearest neighbour with a
-        warning (True, as phase two does), or raise :class:`RasterError` (False).
+        When the raster is on another grid: raise :class:`RasterError` naming both grids
+        (False, the default), or match it by position with a warning, resizing it by nearest
+        neighbour to the image's size when the sizes differ (True: the published behaviour,
+        ``--resize-companions``).
+    image_name : str, optional
+        The image's file name, for messages.
+
+    Raises
+    ------
+    RasterError
+        The raster is damaged, holds values outside 0..255, or (``resize_to_shape`` False)
+        lies on another grid than its image.
     """
+    name = Path(path).name
     with open_raster(path) as src:
-        data = src.read(1)
+        try:
+            data = src.read(1)
+        except (RasterioIOError, rasterio.errors.RasterioError) as exc:
+            raise RasterError(f"{name} is damaged and cannot be read ({_first_line(exc)}). "
+                              "Export it again (it may be truncated by an interrupted copy or "
+                              "download).") from None
         nodata = src.nodata
+        own_grid = Grid.of(src)
+    expected = shape if isinstance(shape, Grid) else (Grid(*shape) if shape is not None else None)
+    problems = own_grid.differences(expected) if expected is not None else []
+    if problems and not isinstance(shape, Grid):
+        # A bare (H, W) says nothing of georeferencing: only the size is compared.
+        problems = [p for p in problems if p == "size"]
+    if problems:
+        image = image_name or "its image"
+        theirs = (expected.describe() if isinstance(shape, Grid)
+                  else f"{expected.height} x {expected.width} px")
+        both = f"{name}: {own_grid.describe()}; {image}: {theirs}"
+        what = " and ".join(problems) + (" differ" if len(problems) > 1 else " differs")
+        if not resize_to_shape:
+            raise RasterError(f"{name} is not on the grid of {image} ({what}; {both}). Companion rasters are matched with the image "
+                              "pixel for pixel: re-export it on the image's grid (same size, "
+                              "CRS and transform), or give --resize-companions to match it by "
+                              "position as the published scripts did (nearest-neighbour "
+                              "resize, georeferencing ignored).")
+        log.warning("%s is not on the grid of %s (%s; %s). --resize-companions: matched "
+                    "by position%s, georeferencing ignored, as the published scripts did.",
+                    name, image, what, both,
+                    ", resized by nearest neighbour" if "size" in problems else "")
     if nodata is not None and not (isinstance(nodata, float) and np.isnan(nodata)):
         declared = data == nodata
         if declared.any():
             # Declared no-data is never a class nor a front: it is unlabelled.
             log.info("%s: %d pixels hold the declared nodata value %g; read as unlabelled (0).",
-                     Path(path).name, int(declared.sum()), nodata)
+                     name, int(declared.sum()), nodata)
             data = np.where(declared, 0, data)
     if np.issubdtype(data.dtype, np.floating):
         data = np.nan_to_num(data, nan=0.0)
         data = np.rint(data)
     if data.size and (data.min() < 0 or data.max() > 255):
-        raise RasterError(f"{Path(path).name} holds values outside 0..255 "
+        raise RasterError(f"{name} holds values outside 0..255 "
                           f"({data.min()}..{data.max()}); a class raster holds 0 (unlabelled) "
                           "and the class numbers.")
     labels = data.astype(np.uint8)
-    if shape is not None and labels.shape != tuple(shape):
-        if not resize_to_shape:
-            raise RasterError(f"{Path(path).name} is {labels.shape[0]} x {labels.shape[1]} pixels "
-                              f"but its image is {shape[0]} x {shape[1]}. Companion rasters must "
-                              "cover the image pixel for pixel; re-export it on the image's grid.")
-        log.warning("%s is %d x %d but its image is %d x %d: resized by nearest neighbour.",
-                    Path(path).name, *labels.shape, *shape)
-        labels = resize(labels, shape, order=0, preserve_range=True, anti_aliasing=False
-                        ).astype(np.uint8)
+    if expected is not None and labels.shape != expected.shape:
+        labels = resize(labels, expected.shape, order=0, preserve_range=True,
+                        anti_aliasing=False).astype(np.uint8)
     return labels
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 def check_class_values(labels: np.ndarray, n_classes: int, source: str) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.lib.format import open_memmap
 from tqdm import tqdm
 
+from seeice.classes import class_count_advice
 from seeice.checks import positive_int
 from seeice.config.inputs import save_run_config
 from seeice.errors import ConfigError, DataError, InputFileError, RasterError
@@ -300,8 +301,11 @@ def compile_tensor(folder: str | os.PathLike, name: str, out_dir: str | os.PathL
     beyond = {k: n for k, n in beyond.items() if n}
     if beyond:
         k = max(beyond)
-        raise ConfigError(f"{root} holds {beyond[k]} tiles of class {k} (C{k}) but the class "
-                          f"count is {n_classes} (--classes). Use --classes {k} or remove C{k}.")
+        others = "".join(f", C{j}" for j in sorted(beyond) if j != k)
+        raise ConfigError(f"{root} holds {beyond[k]} tiles of class {k} (C{k}{others}) but the "
+                          f"class count is {n_classes} (--classes). "
+                          + class_count_advice(beyond, n_classes)
+                          + f" Or move the folder C{k} out of {root}.")
     files = {k: list_tiles(class_dirs[k]) if k in class_dirs else [] for k in
              range(1, n_classes + 1)}
     if not any(files.values()):

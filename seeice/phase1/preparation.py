@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from seeice.classes import check_found_classes
 from seeice.checks import positive_int
 from seeice.config.inputs import save_run_config
 from seeice.defaults import (
@@ -30,12 +31,13 @@ from seeice.defaults import (
     RADIOMETRIC,
     RARE_CLASS_TILES,
     RARE_STRIDE,
+    RESIZE_COMPANIONS,
     SEED,
 )
 from seeice.errors import ConfigError, DataError, InputFileError, RasterError
 from seeice.io.georef import check_projected
 from seeice.io.images import check_image_scale, probe_image, read_scene
-from seeice.io.raster import find_companions, list_images, read_labels, write_raster
+from seeice.io.raster import Grid, find_companions, list_images, read_labels, write_raster
 from seeice.io.tiles import TRAIN_DIR, VALID_DIR, list_tiles, tile_name
 from seeice.phase1.augmentation import augment_tiles, check_augmentation
 from seeice.phase1.class_counts import report_class_counts
@@ -99,6 +101,7 @@ class _ImagePlan:
     cols: np.ndarray
     labels: np.ndarray
     valid: np.ndarray | None = None   # bool, shape (n,)
+    grid: Grid | None = None          # the image's grid, which the class raster must match
     nodata_bits: np.ndarray | None = None   # packed (H, W) no-data mask, None when none
     shape: tuple[int, int] = (0, 0)
 
@@ -123,7 +126,7 @@ def _check_inputs(tile_size, stride, valid_fraction, bands, rare_class_tiles, ra
 
 def _plan(images_dir: Path, tile_size: int, stride: int, valid_fraction: float, bands,
           rng: np.random.Generator, n_copies: int, rare_class_tiles: int, rare_stride: int,
-          image_scale: float | None = None
+          image_scale: float | None = None, resize_companions: bool = False
           ) -> tuple[list[_ImagePlan], list[str], int, np.dtype]:
     """First pass: check every input, select pure windows (denser for rare classes) and the
     validation split.
@@ -154,6 +157,7 @@ def _plan(images_dir: Path, tile_size: int, stride: int, valid_fraction: float, 
         scale = check_image_scale(header, image_scale)
         # Float images are converted to uint16 DN when read (seeice.io.images.read_scene).
         dtype = np.dtype(np.uint16) if scale is not None else header.dtype
+        grid = Grid(height, width, header.crs, header.transform)
         if bands is not None and count < bands:
             raise RasterError(f"{path.name} has {count} band(s) but {bands} were asked for "
                               f"(--bands). Use --bands {count} or give images with {bands} bands.")
@@ -163,7 +167,7 @@ def _plan(images_dir: Path, tile_size: int, stride: int, valid_fraction: float, 
                               "remove that image from the folder.")
         band_counts[path.name] = bands or count
         dtypes[path.name] = dtype
-        labels = read_labels(companions.classes, shape=(height, width), resize_to_shape=False)
+        labels = read_labels(companions.classes, grid, resize_companions, path.name)
         valid = read_scene(path, bands=bands, image_scale=image_scale).valid
         rows, cols, classes = select_windows(labels, tile_size, stride, valid=valid)
         if len(classes) == 0:
@@ -171,7 +175,8 @@ def _plan(images_dir: Path, tile_size: int, stride: int, valid_fraction: float, 
                         "class, no no-data).", path.name, round(100 * MAX_UNLABELLED),
                         round(100 * MIN_MAJORITY))
         plans.append(_ImagePlan(path, path.stem, companions.classes, rows, cols, classes,
-                                shape=(height, width), nodata_bits=None if valid.all()
+                                grid=grid, shape=(height, width),
+                                nodata_bits=None if valid.all()
                                 else np.packbits(~valid.ravel())))
     if not plans:
         raise InputFileError(f"no image in {images_dir} has an SCLS_<image stem> class raster "
@@ -225,7 +230,8 @@ def _add_rare_windows(plans: list[_ImagePlan], tile_size: int, stride: int, rare
         return
     found = {}
     for plan in plans:
-        labels = read_labels(plan.classes_path)
+        # The first pass refused a class raster on another grid unless --resize-companions.
+        labels = read_labels(plan.classes_path, plan.grid, resize_to_shape=True)
         rows, cols, classes = select_windows(labels, tile_size, rare_stride,
                                              valid=plan.pixel_valid())
         found[plan.stem] = (rows, cols, classes, labels.shape[1])
@@ -279,6 +285,7 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
                   n_classes: int | None = None, augmentation: str = AUGMENTATION,
                   rare_class_tiles: int = RARE_CLASS_TILES, rare_stride: int = RARE_STRIDE,
                   radiometric: float = RADIOMETRIC, image_scale: float | None = IMAGE_SCALE,
+                  resize_companions: bool = RESIZE_COMPANIONS,
                   run_config: dict | None = None, script: str | None = None) -> PreparationResult:
     """Cut, check and augment training tiles from a folder of images with class rasters.
 
@@ -326,6 +333,8 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
         Pixel value of reflectance 1 in floating-point images (1 or 10000); required for
         them, which are converted to uint16 DN (:func:`seeice.io.images.read_scene`), so that
         tiles, noise and tensors are on the Sentinel-2 DN scale.
+    resize_companions : bool
+        Match a class raster on another grid by position, as published (default: refuse it).
     run_config, script : optional
         Resolved user inputs and script name for ``run.json`` (default: these arguments).
 
@@ -338,7 +347,7 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
     InputFileError
         The folder is missing, holds no images, or no image has a class raster.
     RasterError
-        A class raster's size differs from its image's, images differ in band count or
+        A class raster lies on another grid than its image, images differ in band count or
         pixel type, an image has fewer bands than asked, or an image is in a geographic CRS.
     ConfigError
         Bad tile size, stride, fraction, bands, a tile larger than an image, or a
@@ -360,15 +369,11 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
     rng = np.random.default_rng(seed)
     plans, skipped, n_bands, dtype = _plan(images_dir, tile_size, stride, valid_fraction,
                                            bands, rng, len(copies), rare_class_tiles, rare_stride,
-                                           image_scale)
+                                           image_scale, resize_companions)
     found_classes = sorted({int(k) for p in plans for k in np.unique(p.labels)})
-    if tensor_name is not None:
-        if n_classes is None:
-            n_classes = max(found_classes)
-        elif max(found_classes) > n_classes:
-            raise ConfigError(f"the class rasters hold class {max(found_classes)} but "
-                              f"{n_classes} classes were given (--classes). Use --classes "
-                              f"{max(found_classes)} or check the class rasters.")
+    check_found_classes(found_classes, n_classes if tensor_name is not None else None)
+    if tensor_name is not None and n_classes is None:
+        n_classes = max(found_classes)
 
     subsets = [TRAIN_DIR] + ([VALID_DIR] if valid_fraction > 0 else [])
     masks = {TRAIN_DIR: lambda p: ~p.valid, VALID_DIR: lambda p: p.valid}
@@ -388,7 +393,8 @@ def prepare_tiles(images_dir: str | os.PathLike, out_dir: str | os.PathLike,
                       "tensor_mode": tensor_mode, "norm_factor": norm_factor,
                       "n_classes": n_classes, "augmentation": augmentation,
                       "rare_class_tiles": rare_class_tiles, "rare_stride": rare_stride,
-                      "radiometric": radiometric, "image_scale": image_scale}
+                      "radiometric": radiometric, "image_scale": image_scale,
+                      "resize_companions": resize_companions}
     script = script or "seeice.phase1.preparation.prepare_tiles"
 
     if VALID_DIR in subsets and not counts[VALID_DIR]:

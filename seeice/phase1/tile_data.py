@@ -134,7 +134,10 @@ def _open_npy(path: Path, what: str, mmap: bool) -> np.ndarray:
     try:
         return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
-        raise DataError(f"{what} {path} is not a readable .npy array ({exc}).") from None
+        detail = " ".join(str(exc).split())[:200]
+        raise DataError(f"{what} {path} is not a readable .npy array ({detail}). It may be "
+                        "damaged or truncated (an interrupted copy), or another file: compile it "
+                        "again with CompileTensor.") from None
 
 
 def load_tile_data(tensor_path: str | os.PathLike, labels_path: str | os.PathLike,

@@ -82,6 +82,7 @@ class CSCSettings:
     pixel_size: float | None = None
     image_scale: float | None = None
     n_classes: int | None = None
+    resize_companions: bool = D.RESIZE_COMPANIONS
     progress: bool = True
     front_params: dict = field(default_factory=dict)
     glacier_id: str = D.GLACIER_ID
@@ -133,6 +134,7 @@ class CSCSettings:
             pixel_size=_number(pixel, "PixelSize (--pixel-size)"),
             image_scale=_number(scale, "ImageScale (--image-scale)"),
             n_classes=int(config["NClasses"]) if config.get("NClasses") else None,
+            resize_companions=bool(get("ResizeCompanions", D.RESIZE_COMPANIONS)),
             progress=bool(get("Progress", True)),
             front_params={"ocean_rule": str(get("OceanRule", D.OCEAN_RULE)),
                           "min_sea_contact": float(get("MinSeaContact", D.MIN_SEA_CONTACT))},

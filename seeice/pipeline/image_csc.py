@@ -129,13 +129,19 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
         pixel_size = pixel_size_m(image.crs, image.transform, (height, width), image_path.name,
                                   settings.pixel_size)
         companions = raster_io.find_companions(image_path)
-        labels = (raster_io.read_labels(companions.classes, (height, width), resize_to_shape=True)
+        grid = raster_io.Grid.of(image)
+        # A companion on another grid is refused (the image fails, the run goes on), unless
+        # --resize-companions asks for the published match by position.
+        labels = (raster_io.read_labels(companions.classes, grid,
+                                        resize_to_shape=settings.resize_companions,
+                                        image_name=image_path.name)
                   if companions.classes else None)
         if labels is not None:
             raster_io.check_class_values(labels, scheme.n_classes, companions.classes.name)
             labels = np.where(valid, labels, 0).astype(labels.dtype)   # no-data is never scored
-        manual_front = (raster_io.read_labels(companions.edge, (height, width),
-                                              resize_to_shape=True) > 0
+        manual_front = (raster_io.read_labels(companions.edge, grid,
+                                              resize_to_shape=settings.resize_companions,
+                                              image_name=image_path.name) > 0
                         if companions.edge else None)
         if manual_front is not None:
             manual_front &= valid

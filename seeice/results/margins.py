@@ -14,7 +14,7 @@ from seeice.defaults import MODE_BIN_M
 from seeice.errors import DataError, InputFileError, RasterError
 from seeice.io.georef import pixel_size_m
 from seeice.io.atomic import write_npy
-from seeice.io.raster import read_image, read_labels
+from seeice.io.raster import Grid, read_image, read_labels
 from seeice.results.completeness import complete_runs, keep_complete_images
 from seeice.results.describe import run_metadata
 from seeice.results.runs import (
@@ -130,7 +130,8 @@ def run_margin_distances(run_dir: str | os.PathLike, vm_dir: str | os.PathLike,
             raise DataError(f"{path} has no georeferencing, so its pixel size is unknown. Give "
                             "the pixel size in metres (--pixel-size).")
         classes = raster.data[..., 0]
-        margin = read_labels(vm_path, shape=classes.shape)
+        # The margin must lie on the classified image's grid (size, CRS, transform).
+        margin = read_labels(vm_path, Grid.of(raster), image_name=path.name)
         d = margin_distances(classes, margin, size, rock_classes)
         if d.size == 0:
             log.warning("run %s, image %s: no predicted rock boundary longer than %d vertices "

@@ -54,7 +54,9 @@ from seeice.sweeps.ownership import (
     output_folder_action,
     refuse_message,
 )
-from seeice.sweeps.ray_engine import run_on_ray
+from seeice.defaults import MAX_RETRIES
+from seeice.sweeps.job_log import job_logging
+from seeice.sweeps.ray_engine import check_max_retries, run_on_ray
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +76,8 @@ class SweepResult:
 
 def run_sweep(jobs_csv: str | os.PathLike, model_folder: str | os.PathLike, start: int = 0,
               cool_down: float = 0.0, engine: str = "local", address: str | None = None,
-              runner: Callable[[dict], str] = run_job, progress: bool = True) -> SweepResult:
+              runner: Callable[[dict], str] = run_job, progress: bool = True,
+              max_retries: int = MAX_RETRIES) -> SweepResult:
     """Run every unfinished job of a jobs CSV.
 
     Parameters
@@ -93,6 +96,10 @@ def run_sweep(jobs_csv: str | os.PathLike, model_folder: str | os.PathLike, star
         Ray cluster address (``--engine ray``); a local Ray when None.
     runner : callable
         Runs one job's CSC config; returns a note. Replaceable for tests.
+    max_retries : int
+        ``--engine ray``: times Ray may rerun a job whose worker died (0: reported failed).
+
+    Each job's log is written to ``job.log`` in its output folder, on either engine.
 
     Returns
     -------
@@ -107,6 +114,7 @@ def run_sweep(jobs_csv: str | os.PathLike, model_folder: str | os.PathLike, star
     """
     if engine not in ("local", "ray"):
         raise JobsError(f"unknown engine {engine!r}; use 'local' or 'ray'.")
+    check_max_retries(max_retries)
     jobs_csv = Path(jobs_csv)
     jobs = read_jobs(jobs_csv)
     problems = check_jobs(jobs, model_folder, start, jobs_csv=jobs_csv)
@@ -174,7 +182,8 @@ def run_sweep(jobs_csv: str | os.PathLike, model_folder: str | os.PathLike, star
         for position, index in enumerate(bar):
             bar.set_postfix_str(f"{jobs.loc[index, 'ExpShortHand']} k{jobs.loc[index, 'PatchSize']}")
             try:
-                note, error = runner(configs[index]), None
+                with job_logging(configs[index]):
+                    note, error = runner(configs[index]), None
             except Exception as exc:  # one job's failure must not stop the sweep
                 log.debug("job %d traceback:\n%s", index, traceback.format_exc())
                 note, error = None, one_line(exc)
@@ -183,7 +192,7 @@ def run_sweep(jobs_csv: str | os.PathLike, model_folder: str | os.PathLike, star
                 time.sleep(cool_down)
     elif engine == "ray":
         for index, note, error in run_on_ray(configs, runner, address=address,
-                                             progress=progress,
+                                             progress=progress, max_retries=max_retries,
                                              labels={i: str(jobs.loc[i, "ExpShortHand"])
                                                      for i in pending}):
             record(index, note, error)

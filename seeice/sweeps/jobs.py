@@ -47,12 +47,35 @@ def read_jobs(path: str | os.PathLike) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"jobs CSV {path} does not exist.")
+    separator = _other_separator(path)
+    if separator:
+        raise JobsError(f"{path} separates its columns with {separator!r}, not ','; the jobs CSV "
+                        "is comma-separated (the sweep writes it back so after every job). Save "
+                        "it comma-separated (in a spreadsheet: CSV with ',' as the field "
+                        "separator) and run again.")
     try:
         jobs = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise JobsError(f"{path} is not a readable CSV: {exc}") from None
     jobs.columns = [c.strip() for c in jobs.columns]
     return jobs
+
+
+def _other_separator(path: Path) -> str | None:
+    """The field separator of a CSV saved with ';', tab or '|' instead of ',' (from its header
+    line: the required column names split by it), else None."""
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+            header = handle.readline()
+    except OSError:
+        return None
+    if "," in header:
+        return None
+    for separator in (";", "\t", "|"):
+        names = {name.strip() for name in header.split(separator)}
+        if len(names) > 1 and names & set(REQUIRED_COLUMNS):
+            return separator
+    return None
 
 
 def find_model(model_folder: str | os.PathLike, name: str) -> Path | None:
@@ -111,7 +134,8 @@ def check_jobs(jobs: pd.DataFrame, model_folder: str | os.PathLike, start: int =
     missing = [c for c in REQUIRED_COLUMNS if c not in jobs.columns]
     if missing:
         return [f"missing column(s): {', '.join(missing)} (required: "
-                f"{', '.join(REQUIRED_COLUMNS)})"]
+                f"{', '.join(REQUIRED_COLUMNS)}); add them to the header line, as in "
+                "Batch/jobs_example.csv"]
     base = _base(jobs_csv)
     columns = input_columns(jobs.columns)
     problems = list(columns.problems)
@@ -130,10 +154,11 @@ def check_jobs(jobs: pd.DataFrame, model_folder: str | os.PathLike, start: int =
         patch = _int(job["PatchSize"])
         if patch not in SUPPORTED_PATCH_SIZES:
             problems.append(f"{where}, column PatchSize: {job['PatchSize']!r} is not one of "
-                            f"{', '.join(map(str, SUPPORTED_PATCH_SIZES))}")
+                            f"{', '.join(map(str, SUPPORTED_PATCH_SIZES))}; write one of them")
         for column in ("Dims", "TileSize", "Patience"):
             if _int(job[column]) is None or _int(job[column]) < 0:
-                problems.append(f"{where}, column {column}: {job[column]!r} is not a whole number")
+                problems.append(f"{where}, column {column}: {job[column]!r} is not a whole number; "
+                                f"write one (digits only, such as 4)")
         if _int(job["WholeImage"]) not in (0, 1):
             problems.append(f"{where}, column WholeImage: {job['WholeImage']!r} is not 0 or 1")
         if not str(job["ExpShortHand"]).strip():
@@ -145,11 +170,12 @@ def check_jobs(jobs: pd.DataFrame, model_folder: str | os.PathLike, start: int =
             read_as = "" if str(source) == str(job["DataSource"]).strip() else \
                 f" (read as {source}: relative paths in a jobs CSV start from its folder)"
             problems.append(f"{where}, column DataSource: folder {job['DataSource']!r} does not "
-                            f"exist{read_as}")
+                            f"exist{read_as}; correct the cell")
         model_path = find_model(model_folder, str(job["Model"]))
         if model_path is None:
             problems.append(f"{where}, column Model: no {job['Model']!r} (.keras or .h5) in "
-                            f"{model_folder}")
+                            f"{model_folder}; put the model there, correct the cell, or give "
+                            "the folder that holds it with --model-folder")
             continue
         try:
             if model_path not in metadata_cache:

@@ -19,6 +19,7 @@ from pathlib import Path
 from seeice.config.run_record import STATUS_COMPLETE
 from seeice.errors import SeeIceError
 from seeice.results.runs import read_run_record
+from seeice.sweeps.job_log import only_a_job_log
 
 #: What to do with a job's output folder.
 NEW, REPLACE, DONE, REFUSE = "new", "replace", "done", "refuse"
@@ -58,7 +59,7 @@ def output_folder_action(out: Path, identity: dict) -> tuple[str, str]:
         return NEW, ""
     if not out.is_dir():
         return REFUSE, "exists and is not a folder"
-    if not any(out.iterdir()):
+    if not any(out.iterdir()) or only_a_job_log(out):
         return NEW, ""
     try:
         record = read_run_record(out)

@@ -69,7 +69,7 @@ def test_unknown_yaml_key_and_bad_values_are_clear_errors(tmp_path, specs):
         resolve(specs, ["--config", str(bad_key)])
     bad_type = tmp_path / "t.yaml"
     bad_type.write_text("TileSize: fifty\n")
-    with pytest.raises(ConfigError, match="TileSize .*must be of type int"):
+    with pytest.raises(ConfigError, match="TileSize .*must be a whole number"):
         resolve(specs, ["--config", str(bad_type)])
     bad_choice = tmp_path / "c.yaml"
     bad_choice.write_text("Mode: float64\n")
@@ -129,3 +129,53 @@ def test_class_schemes_load_from_yaml_and_check_their_content(tmp_path):
         scheme_from_dict({"classes": {1: ["a", "red"], 2: ["b", "bluish"]}})
     with pytest.raises(InputFileError, match="not found"):
         load_scheme(str(tmp_path / "none.yaml"))
+
+
+TYPED_EMPTY = textwrap.dedent('''\
+    # ==== USER INPUTS ====
+    PixelSize: float = None    # --pixel-size: metres per pixel
+    NClasses: int = None       # --classes: number of classes
+    Seed = 0                   # --seed: seed
+    Name = "run"               # --name: a name
+    # ==== END OF USER INPUTS ====
+''')
+
+
+def test_an_empty_default_takes_the_annotated_type(tmp_path):
+    specs = parse_header(TYPED_EMPTY)[1]
+    assert [s.kind for s in specs] == [float, int, int, str]
+    config, _ = resolve(specs, ["--pixel-size", "10", "--classes", "7", "--seed", "010",
+                                "--name", "007"])
+    assert config == {"PixelSize": 10.0, "NClasses": 7, "Seed": 10, "Name": "007"}
+    assert resolve(specs, ["--classes", "None"])[0].NClasses is None
+
+
+def test_yaml_and_command_line_type_errors_give_one_message(tmp_path):
+    specs = parse_header(TYPED_EMPTY)[1]
+    yaml_file = tmp_path / "c.yaml"
+    yaml_file.write_text("PixelSize: ten\n")
+    with pytest.raises(ConfigError) as from_yaml:
+        resolve(specs, ["--config", str(yaml_file)])
+    with pytest.raises(ConfigError) as from_cli:
+        resolve(specs, ["--pixel-size", "ten"])
+    for raised, source in ((from_yaml, str(yaml_file)), (from_cli, "command line")):
+        assert str(raised.value) == (
+            f"{source}: PixelSize (--pixel-size) must be a number such as 10.0 or left empty "
+            "(None) (type float), got 'ten'. Give --pixel-size 10.0 on the command line, or "
+            "PixelSize: 10.0 in a YAML file.")
+    with pytest.raises(ConfigError, match=r"NClasses \(--classes\) must be a whole number.*'seven'"):
+        resolve(specs, ["--classes", "seven"])
+
+
+def test_command_line_mistakes_are_input_errors_not_usage_dumps():
+    specs = parse_header(TYPED_EMPTY)[1]
+    with pytest.raises(ConfigError, match="unrecognized arguments: --pixelsize 10.*--help"):
+        resolve(specs, ["--pixelsize", "10"], prog="X.py")
+    with pytest.raises(ConfigError, match="expected one argument"):
+        resolve(specs, ["--seed"], prog="X.py")
+
+
+def test_an_annotation_that_is_not_a_type_is_refused():
+    source = '# ==== USER INPUTS ====\nX: dict = None  # --x: a value\n# ==== END OF USER INPUTS ====\n'
+    with pytest.raises(ConfigError, match="annotation must be one of int, float"):
+        parse_header(source)

@@ -155,19 +155,42 @@ def test_keras_file_without_sidecar_gets_inferred_metadata(tmp_path):
 
 
 def _assert_no_chained_traceback(exc):
-    assert exc.__cause__ is None and exc.__suppress_context__
+    assert exc.__cause__ is None and (exc.__context__ is None or exc.__suppress_context__)
 
 
-@pytest.mark.parametrize("suffix", [".keras", ".h5"])
-def test_garbage_model_file_is_a_model_error(tmp_path, suffix):
+@pytest.mark.parametrize("suffix, kind", [(".keras", "not a Keras model file"),
+                                          (".h5", "not a Keras .h5 model")])
+def test_garbage_model_file_is_a_model_error(tmp_path, suffix, kind):
     garbage = tmp_path / f"broken{suffix}"
-    garbage.write_bytes(b"this is not a model\x00" * 10)
-    with pytest.raises(ModelError, match="not a readable Keras model") as info:
+    garbage.write_bytes(np.random.default_rng(0).bytes(4000))
+    with pytest.raises(ModelError, match=kind) as info:
         load_model(garbage)
     _assert_no_chained_traceback(info.value)
-    assert str(garbage) in str(info.value)
-    with pytest.raises(ModelError):
+    message = str(info.value)
+    assert str(garbage) in message and "damaged or truncated" in message
+    assert "not found" not in message.lower()
+    with pytest.raises(ModelError, match=kind):
         load_metadata(garbage)
+
+
+def test_truncated_and_foreign_zip_models_are_named_as_such(tmp_path):
+    import zipfile
+
+    path = save_model(tiny_model(), tmp_path, "M", tiny_metadata())
+    data = path.read_bytes()
+    truncated = tmp_path / "cut.keras"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelError, match="not a Keras model file.*damaged or truncated"):
+        load_model(truncated)
+    foreign = tmp_path / "photos.keras"
+    with zipfile.ZipFile(foreign, "w") as archive:
+        archive.writestr("a.txt", "hello")
+    with pytest.raises(ModelError, match="holds no config.json"):
+        load_model(foreign)
+    empty = tmp_path / "empty.keras"
+    empty.write_bytes(b"")
+    with pytest.raises(ModelError, match="is empty"):
+        load_model(empty)
 
 
 def test_missing_model_is_an_input_file_error(tmp_path):

@@ -64,7 +64,7 @@ def test_float_class_raster_is_read_as_integer_labels(tmp_path):
 
 def test_class_raster_of_another_size_is_an_error_or_resized(tmp_path):
     path = _write_geotiff(tmp_path / "SCLS_x.tif", np.ones((4, 4), np.uint8))
-    with pytest.raises(RasterError, match="4 x 4 pixels but its image is 8 x 8"):
+    with pytest.raises(RasterError, match="size differs; SCLS_x.tif: 4 x 4 px.*its image: 8 x 8 px"):
         raster_io.read_labels(path, shape=(8, 8))
     resized = raster_io.read_labels(path, shape=(8, 8), resize_to_shape=True)
     assert resized.shape == (8, 8) and set(np.unique(resized)) == {1}

@@ -344,7 +344,8 @@ def test_published_class_balance_is_a_choice_of_the_scripts():
                                     "--patience", "3"])
         assert (config["ClassBalance"], config["Select"], config["Patience"]) == \
             ("none", "accuracy", 3)
-        with pytest.raises(SystemExit):
+        # A value outside the choices is an input error like any other (one paragraph, exit 2).
+        with pytest.raises(ConfigError, match="ClassBalance .*'equal'.*weights, batches, none"):
             resolve_script(REPO / "Phase_1_CNN" / script, ["--class-balance", "equal"])
 
 

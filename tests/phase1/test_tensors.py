@@ -202,3 +202,19 @@ def test_other_compile_errors(tmp_path):
         compile_tensor(tmp_path, "t", tile_size=4, bands=3, n_classes=9)
     _assert_no_tensor(tmp_path)
     assert json.dumps(input_scale("uint8", np.uint16))
+
+
+def test_a_fill_value_class_folder_is_not_advised_as_a_class_count(tmp_path):
+    write_tile_folder(tmp_path, {1: 2, 2: 2, 255: 2}, tile_size=4, bands=3)
+    with pytest.raises(ConfigError) as info:
+        compile_tensor(tmp_path, "t", tile_size=4, bands=3, n_classes=7)
+    message = str(info.value)
+    assert "--classes 255" not in message and "no-data or fill value" in message
+    assert "C255" in message and "nodata" in message
+    _assert_no_tensor(tmp_path)
+
+
+def test_classes_just_above_the_count_are_advised_as_a_class_count(tmp_path):
+    write_tile_folder(tmp_path, {1: 2, 2: 2, 3: 2}, tile_size=4, bands=3)
+    with pytest.raises(ConfigError, match="Use --classes 3 if the scheme has 3 classes"):
+        compile_tensor(tmp_path, "t", tile_size=4, bands=3, n_classes=2)

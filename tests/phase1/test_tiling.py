@@ -274,7 +274,9 @@ def test_class_raster_of_another_size_is_an_error(tmp_path):
     images = tmp_path / "images"
     write_pair(images, "a_good", random_image(20, 20), np.ones((20, 20), np.uint8))
     write_pair(images, "b_bad", random_image(20, 20), np.ones((20, 24), np.uint8))
-    with pytest.raises(RasterError, match=r"SCLS_b_bad\.tif is 20 x 24 .* image is 20 x 20"):
+    with pytest.raises(RasterError, match=r"SCLS_b_bad\.tif is not on the grid of b_bad\.tif "
+                                          r"\(size differs; SCLS_b_bad\.tif: 20 x 24 px.*; "
+                                          r"b_bad\.tif: 20 x 20 px"):
         prepare_tiles(images, tmp_path / "out", tile_size=10, stride=10)
     _assert_nothing_written(tmp_path / "out")
 

@@ -94,13 +94,15 @@ def test_csc_refuses_a_pixel_size_that_contradicts_the_georeferencing(model, tmp
     _refused_before_any_output(tmp_path / "o" / "r")
 
 
-@pytest.mark.parametrize("value", ["ten", "-3"])
-def test_csc_pixel_size_must_be_a_positive_number(model, tmp_path, capsys, value):
+@pytest.mark.parametrize("value, message", [
+    ("ten", "PixelSize (--pixel-size) must be a number such as 10.0"),   # its type
+    ("-3", "PixelSize (--pixel-size) must be a positive number")])
+def test_csc_pixel_size_must_be_a_positive_number(model, tmp_path, capsys, value, message):
     write_raster(tmp_path / "in" / "utm.tif", _pixels(), **UTM)
     code, err = _script("CSC_Application/CSC.py",
                         _csc(model, tmp_path / "in", tmp_path / "o" / "r", "--pixel-size", value),
                         capsys)
-    assert code == 2 and "PixelSize (--pixel-size) must be a positive number" in err
+    assert code == 2 and message in " ".join(err.split())
 
 
 def test_csc_refuses_float_reflectance_without_a_scale(model, tmp_path, capsys):

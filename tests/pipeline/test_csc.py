@@ -171,7 +171,7 @@ def test_whole_run_errors_are_clear(tiny_setup, tmp_path):
         run_csc(_config(root / "model" / "absent.keras", predict, tmp_path / "o"))
     garbage = root / "model" / "garbage.keras"
     garbage.write_bytes(b"not a model")
-    with pytest.raises(ModelError, match="not a readable Keras model"):
+    with pytest.raises(ModelError, match="not a Keras model file"):
         run_csc(_config(garbage, predict, tmp_path / "o"))
     empty = tmp_path / "empty"
     empty.mkdir()

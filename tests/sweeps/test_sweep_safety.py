@@ -269,7 +269,8 @@ def test_bad_input_columns_are_refused(models, data, tmp_path):
     problems = "\n".join(check_jobs(read_jobs(jobs_csv), models, jobs_csv=jobs_csv))
     assert "column Kernel_size sets Kernel_size (--patch-size), which column PatchSize" in problems
     assert "column Demo: Demo (--demo) cannot be set per job" in problems
-    assert "row 2 (job 0), column CNNsamples: CNNsamples (--samples) must be of type int" in problems
+    assert "row 2 (job 0), column CNNsamples: CNNsamples (--samples) must be a whole number" in problems
+    assert "Write a value such as 500000 in that cell" in problems
 
 
 def test_relative_paths_resolve_against_the_csv_folder(models, tmp_path, monkeypatch):
