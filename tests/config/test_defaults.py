@@ -68,7 +68,6 @@ HEADER_DEFAULTS = {
     ("Phase_1_CNN/TrainCNN.py", "Patience"): D.PHASE_ONE_PATIENCE,
     ("Phase_1_CNN/TrainCNN.py", "TileCrop"): D.TILE_CROP,
     ("Phase_1_CNN/TrainCNN.py", "Split"): D.SPLIT,
-    ("Phase_1_CNN/TrainCNN.py", "Precision"): D.PRECISION,
     ("Phase_1_CNN/FineTuneCNN.py", "Split"): D.SPLIT,
     ("Phase_1_CNN/FineTuneCNN.py", "Precision"): D.PRECISION,
     ("Phase_1_CNN/FineTuneCNN.py", "ClassBalance"): D.CLASS_BALANCE,
