@@ -9,8 +9,6 @@ from seeice.config.inputs import parse_header
 from repo_paths import REPO
 
 DOC = REPO / "docs" / "differences.md"
-#: DESIGN 10.11 names this option of CSC.py; it is checked like the others once CSC.py has it.
-DESIGNED = {"--resize-companions"}
 
 
 def _flags(script: str) -> set[str]:
@@ -22,14 +20,12 @@ def _flags(script: str) -> set[str]:
 def test_every_option_in_the_differences_table_exists():
     text = DOC.read_text(encoding="utf-8")
     everywhere = set().union(*(_flags(p.name) for folder in ("Phase_1_CNN", "CSC_Application",
-                                                            "Batch")
+                                                            "Batch", "Preparation")
                                for p in (REPO / folder).glob("*.py")))
     named = re.findall(r"`(\w+\.py) (--[a-z-]+)", text)
     assert len(named) >= 10
     for script, flag in named:
-        if flag in DESIGNED and flag not in _flags(script):
-            continue
         assert flag in _flags(script), f"{script} has no {flag}"
-    for flag in set(re.findall(r"`(--[a-z-]+)", text)) - DESIGNED:
+    for flag in set(re.findall(r"`(--[a-z-]+)", text)):
         assert flag in everywhere, f"no script has {flag}"
     assert "docs/differences.md" in (REPO / "README.md").read_text(encoding="utf-8")
