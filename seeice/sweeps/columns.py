@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +25,8 @@ from seeice.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-#: The script whose user inputs a jobs-CSV column may set.
-CSC_SCRIPT = Path(__file__).resolve().parents[2] / "CSC_Application" / "CSC.py"
+#: The script whose user inputs a jobs-CSV column may set, relative to the repository.
+CSC_SCRIPT = Path("CSC_Application") / "CSC.py"
 #: The CSC user input each required column sets.
 COLUMN_INPUTS = {"Model": "ModelName", "DataSource": "PredictPath", "OutFolder": "ScorePath",
                  "ExpShortHand": "Experiment", "Dims": "Ndims", "PatchSize": "Kernel_size",
@@ -36,13 +37,33 @@ NOT_PER_JOB = ("Demo", "DemoFolder")
 SWEEP_COLUMNS = ("Done", "Error")
 
 
+def find_csc_script() -> Path | None:
+    """``CSC_Application/CSC.py`` of the repository in use, or None.
+
+    Looked for beside the library (a source checkout or an editable install), then in the
+    repository of the running script (``Batch/CSC_Batch.py`` with the library installed from a
+    wheel), then under the working folder.
+    """
+    roots = [Path(__file__).resolve().parents[2]]
+    if sys.argv and sys.argv[0]:
+        roots.append(Path(sys.argv[0]).resolve().parent.parent)
+    roots.append(Path.cwd())
+    for root in roots:
+        if (root / CSC_SCRIPT).is_file():
+            return root / CSC_SCRIPT
+    return None
+
+
 @functools.lru_cache(maxsize=1)
 def csc_input_specs() -> tuple[InputSpec, ...]:
-    """The user inputs of ``CSC_Application/CSC.py`` (empty when the script is not there)."""
-    if not CSC_SCRIPT.is_file():
-        log.warning("%s not found: no jobs-CSV column can set a CSC user input.", CSC_SCRIPT)
+    """The user inputs of ``CSC_Application/CSC.py`` (empty when the script is not found)."""
+    script = find_csc_script()
+    if script is None:
+        log.warning("%s not found beside the library, the running script or the working "
+                    "folder: no jobs-CSV column can set a CSC user input. Run the sweep from "
+                    "the SEE_ICE repository.", CSC_SCRIPT)
         return ()
-    return tuple(parse_header(CSC_SCRIPT.read_text(encoding="utf-8"), CSC_SCRIPT.name)[1])
+    return tuple(parse_header(script.read_text(encoding="utf-8"), script.name)[1])
 
 
 @dataclass
