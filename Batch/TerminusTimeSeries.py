@@ -26,11 +26,14 @@ CNNsamples = 500000             # --samples: training windows per class for phas
 WholeImage = 1                  # --whole-image {0,1}: 1 whole image at once, 0 row blocks (same result)
 MemoryBudgetMB = 1024           # --memory-budget: memory budget of phase-two inference in MB
 Patience = 10                   # --patience: early-stopping patience of phase two (50 suits k = 1)
+TrainingEpochs = 300            # --max-epochs: most training epochs of the phase-two classifier
 SmallestElement = 2             # --smallest-element: mode filter disk radius / 2 in px (0: off)
 GACglacier = 1                  # --gac-glacier {0,1}: paint the contoured glacier as glacier ice
 OceanRule = "sea"               # --ocean-rule {sea,published}: ocean of the front step: sea = the largest ocean object; published = the published rule
 MinSeaContact = 0.5             # --min-sea-contact: smallest front length / glacier width at the front; shorter fronts are refused (0: off)
 OutDPI = 400                    # --dpi: resolution of the 4-part figures of each date
+ImageScale: float = None        # --image-scale: pixel value of reflectance 1 in floating-point images (1 for reflectance 0-1, 10000 for reflectance x 10 000); float images are refused without it
+Precision = "auto"              # --precision {auto,float32,mixed_float16,mixed_bfloat16}: precision of phase-one and phase-two inference (auto: mixed_float16 on NVIDIA GPUs of compute capability 7.0+, mixed_bfloat16 on CPUs with native bfloat16, else float32)
 Seed = 0                        # --seed: seed of sampling and phase-two training
 Results = ""                    # --results: folder of existing CSC outputs (<stem>_classified.tif) to reuse instead of classifying again
 Centreline = ""                 # --centreline: centreline (one LineString; GPKG, shapefile or GeoJSON), ocean end first

@@ -59,7 +59,8 @@ log = logging.getLogger(__name__)
 
 #: CSC user inputs passed to every date's job as jobs-CSV columns (header names of CSC.py).
 CSC_COLUMNS = ("CNNsamples", "MemoryBudgetMB", "SmallestElement", "GACglacier", "OceanRule",
-               "MinSeaContact", "OutDPI", "Seed", "NClasses")
+               "MinSeaContact", "OutDPI", "Seed", "NClasses", "TrainingEpochs", "ImageScale",
+               "Precision")
 FRONTS_LAYER = "terminus_fronts"
 
 

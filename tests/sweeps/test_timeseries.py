@@ -167,17 +167,20 @@ def test_full_run_classifies_each_date_through_the_sweep(tmp_path, monkeypatch):
                                         str(model), "--patch-size", "5", "--tile-size", "32",
                                         "--samples", "4000", "--box", str(box),
                                         "--centreline", str(line), "--out",
-                                        str(tmp_path / "out"), "--dpi", "50"])
+                                        str(tmp_path / "out"), "--dpi", "50",
+                                        "--precision", "float32"])
     table = run_time_series({**config, "Progress": False})
     jobs = pd.read_csv(tmp_path / "out" / "csc" / "jobs.csv", dtype=str)
     assert len(jobs) == len(images) and (jobs["Done"] == "1").all()
+    assert (jobs["Precision"] == "float32").all()   # a CSC input reaches every date's job
     truth = np.array([d.shift_m for d in series.dates])
     clear = np.arange(len(truth)) != DEFAULT_CLOUD_DATE
-    # Here the fronts come from the per-pixel CSC, not from the true classes. Measured: the
-    # box method (a mean over the box's width) within 15 m, the centreline method (one
-    # crossing, which follows the front's local wiggles) within 40 m; the signs of every
-    # change right.
-    for column, bound in (("Box_m", 25.0), ("Centreline_m", 50.0)):
+    # Here the fronts come from the per-pixel CSC, not from the true classes (the position
+    # step itself is within 15 m on the true classes: see the fast tests). Measured with
+    # float32: the box method (a mean over the box's width) within 28 m (one date; the others
+    # within 20 m), the centreline method (one crossing, which follows the front's local
+    # wiggles) within 40 m; the signs of every change right.
+    for column, bound in (("Box_m", 30.0), ("Centreline_m", 50.0)):
         error = np.abs(table[column].to_numpy() - truth)
         assert error[clear].max() <= bound, (column, np.round(error, 1).tolist())
         change = table[column.replace("_m", "_change_m")].to_numpy()[1:]
