@@ -274,13 +274,18 @@ def apply_policy(policy: str) -> str:
     """
     import keras
 
-    if policy not in POLICIES:
-        raise ConfigError(f"unknown precision policy {policy!r}; valid policies are "
-                          f"{', '.join(POLICIES)}.")
+    _check_policy(policy)
     previous = current_policy()
     enable_memory_growth()
     keras.mixed_precision.set_global_policy(policy)
     return previous
+
+
+def _check_policy(policy: str) -> None:
+    """Refuse a policy name that is not one of :data:`POLICIES`."""
+    if policy not in POLICIES:
+        raise ConfigError(f"unknown precision policy {policy!r}; valid policies are "
+                          f"{', '.join(POLICIES)}.")
 
 
 def _layers_of(model):
@@ -327,9 +332,7 @@ def apply_model_policy(model, policy: str):
     ConfigError
         ``policy`` is not one of :data:`POLICIES`.
     """
-    if policy not in POLICIES:
-        raise ConfigError(f"unknown precision policy {policy!r}; valid policies are "
-                          f"{', '.join(POLICIES)}.")
+    _check_policy(policy)
     for layer in _layers_of(model):
         if getattr(layer, "layers", None):  # a nested model: its layers are set one by one
             layer.dtype_policy = policy
