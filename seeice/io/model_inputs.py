@@ -35,6 +35,8 @@ EIGHT_BIT_FACTORS = (255.0,)
 SIXTEEN_BIT_FACTORS = (8192.0, 16384.0, 10000.0, 16384.0 / 255.0)
 #: A 16-bit image whose valid pixels never exceed this is 8-bit data stored as 16 bits.
 EIGHT_BIT_CEILING = 255
+#: Rows per step of the value check (bounded memory on whole granules).
+VALUE_CHECK_ROWS = 1024
 
 
 def model_pixel_kind(metadata) -> str | None:
@@ -134,11 +136,14 @@ def check_value_range(data: np.ndarray, valid: np.ndarray, header: ImageHeader, 
     """
     if model_pixel_kind(metadata) != SIXTEEN_BIT or header.kind != SIXTEEN_BIT:
         return
-    values = data[valid]
-    if values.size and int(values.max()) <= EIGHT_BIT_CEILING:
+    # Row block by row block: a granule's valid pixels would be a 0.96 GB copy.
+    brightest = max((int(data[r0:r0 + VALUE_CHECK_ROWS][valid[r0:r0 + VALUE_CHECK_ROWS]]
+                         .max(initial=0)) for r0 in range(0, data.shape[0], VALUE_CHECK_ROWS)),
+                    default=0)
+    if valid.any() and brightest <= EIGHT_BIT_CEILING:
         raise DataError(
             f"{header.path.name} is stored as {header.dtype} but its pixels never exceed "
-            f"{int(values.max())}: 8-bit data (0-255) in a 16-bit file, not Sentinel-2 DN "
+            f"{brightest}: 8-bit data (0-255) in a 16-bit file, not Sentinel-2 DN "
             f"(reflectance x 10 000: snow and ice reach thousands). The model {model_name} "
             f"(pixels / {metadata.norm_factor:g}) would see them about 30 times too dark. "
             "Give the composite in DN, or save 8-bit data as 8-bit (gdal_translate -ot Byte) "

@@ -49,6 +49,7 @@ import numpy as np
 
 from seeice.defaults import MEMORY_BUDGET_MB
 from seeice.errors import ConfigError, ModelError, RasterError
+from seeice.normalise import NormalisedImage
 from seeice.phase2.twin import labels_for, plan_for, quiet_tracing
 
 log = logging.getLogger(__name__)
@@ -65,10 +66,12 @@ DEFAULT_MEMORY_BUDGET_MB = MEMORY_BUDGET_MB
 FAST_BLOCK_MB = 64
 
 
-def _check_inputs(model, image: np.ndarray, k: int) -> np.ndarray:
-    image = np.asarray(image)
-    if image.ndim == 2:
-        image = image[:, :, None]
+def _check_inputs(model, image, k: int):
+    """The image as a 3-D pixel source, checked against the model (no copy is made)."""
+    if not isinstance(image, NormalisedImage):
+        image = np.asarray(image)
+        if image.ndim == 2:
+            image = image[:, :, None]
     if image.ndim != 3:
         raise RasterError(f"image must be (H, W, bands), got shape {image.shape}.")
     shape = tuple(model.input_shape)
@@ -82,7 +85,7 @@ def _check_inputs(model, image: np.ndarray, k: int) -> np.ndarray:
             f"image has {image.shape[2]} bands but the model was trained on {shape[3]}. "
             "Use the same bands (Ndims) as for training."
         )
-    return np.ascontiguousarray(image, dtype=np.float32)
+    return image
 
 
 def block_rows(model, width: int, memory_budget_mb: float) -> int:
@@ -120,8 +123,9 @@ def predict_image(
     ----------
     model : keras.Model
         Trained phase-two patch model (input ``(k, k, bands)``, softmax output).
-    image : numpy.ndarray
-        Normalised image, shape (H, W, bands).
+    image : numpy.ndarray or seeice.normalise.NormalisedImage
+        Normalised image, shape (H, W, bands); each row block is read (and, for a
+        :class:`NormalisedImage`, normalised) as it is classified.
     k : int
         Patch size of the model.
     whole_image : bool
@@ -172,7 +176,8 @@ def predict_image(
     with tqdm(total=out_h, unit="row", desc=f"patch{k} inference", disable=not progress or n_blocks < 2) as bar:
         for r0 in range(0, out_h, rows):
             r1 = min(r0 + rows, out_h)
-            block = tf.constant(image[None, r0 : r1 + k - 1])
+            rows_in = np.ascontiguousarray(image[r0 : r1 + k - 1], dtype=np.float32)
+            block = tf.constant(rows_in[None])
             out[r0 + half : r1 + half, half : half + out_w] = labels(block).numpy()  # argmax of the softmax
             bar.update(r1 - r0)
     return out
@@ -203,7 +208,7 @@ def predict_per_window(model, image: np.ndarray, k: int, batch_size: int = PER_W
     numpy.ndarray
         Classes, shape (H, W), uint8; the ``k//2`` border is 0.
     """
-    image = _check_inputs(model, image, k)
+    image = np.ascontiguousarray(_check_inputs(model, image, k), dtype=np.float32)
     height, width, bands = image.shape
     out = np.zeros((height, width), dtype=np.uint8)
     half = k // 2

@@ -27,6 +27,7 @@ import numpy as np
 from seeice.defaults import TRAINING_EPOCHS
 from seeice.errors import ConfigError, DataError
 from seeice.phase2.patch_models import build_patch_model, check_patch_size
+from seeice.normalise import pixel_source
 from seeice.phase2.sampling import SampleIndices, gather_windows
 
 logger = logging.getLogger(__name__)
@@ -128,8 +129,9 @@ def train_patch_model_on_image(
 
     Parameters
     ----------
-    image : numpy.ndarray
-        Normalised image, shape (H, W, bands), float32.
+    image : numpy.ndarray or seeice.normalise.NormalisedImage
+        Normalised image, shape (H, W, bands), float32 (a :class:`NormalisedImage` is
+        normalised window by window).
     samples : SampleIndices
         Window centres and labels (:func:`seeice.phase2.sampling.sample_indices`); its ``k``
         is the patch size, one of 1, 3, 5, 7, 15.
@@ -167,9 +169,7 @@ def train_patch_model_on_image(
         Samples outside the image, labels out of range, or fewer than 2 samples.
     """
     k = check_patch_size(samples.k)
-    image = np.asarray(image)
-    if image.ndim == 2:
-        image = image[:, :, None]
+    image = pixel_source(image)
     half = k // 2
     if image.ndim != 3:
         raise DataError(f"image of shape {image.shape} is not (H, W, bands).")

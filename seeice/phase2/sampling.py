@@ -25,6 +25,7 @@ from seeice.checks import positive_int
 from seeice.defaults import SAMPLES_PER_CLASS
 from seeice.errors import ConfigError, DataError, RasterError
 from seeice.io.validity import window_valid
+from seeice.normalise import pixel_source
 
 logger = logging.getLogger(__name__)
 
@@ -72,11 +73,6 @@ def _check_k(k) -> int:
     if int(k) != k or k < 1 or k % 2 == 0:
         raise ConfigError(f"window size k must be a positive odd integer, got {k!r}. Use 1, 3, 5, 7 or 15.")
     return int(k)
-
-
-def _as_image(image: np.ndarray) -> np.ndarray:
-    image = np.asarray(image)
-    return image[:, :, None] if image.ndim == 2 else image
 
 
 def sample_indices(
@@ -173,8 +169,8 @@ def gather_windows(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, k: int
 
     Parameters
     ----------
-    image : numpy.ndarray
-        Shape (H, W, bands) (or (H, W)).
+    image : numpy.ndarray or seeice.normalise.NormalisedImage
+        Shape (H, W, bands) (or (H, W)); only the windows are read (and normalised).
     rows, cols : numpy.ndarray
         Shape (n,), integers: window centres; every window must fit inside the image.
     k : int
@@ -187,7 +183,7 @@ def gather_windows(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, k: int
     numpy.ndarray
         Shape (n, k, k, bands), float32; ``[i, k//2, k//2]`` is ``image[rows[i], cols[i]]``.
     """
-    image = _as_image(image)
+    image = pixel_source(image)
     half = int(k) // 2
     offsets = np.arange(-half, half + 1)
     r = np.asarray(rows)[:, None, None] + offsets[None, :, None]
@@ -242,7 +238,7 @@ def sample_windows(
         No eligible pixel of any class.
     """
     k = _check_k(k)
-    image = _as_image(image)
+    image = pixel_source(image)
     classes = np.asarray(class_raster)
     if image.ndim != 3 or classes.ndim != 2 or image.shape[:2] != classes.shape:
         raise RasterError(

@@ -36,7 +36,7 @@ from seeice.metrics.scoring import (
     scored_pixels,
     weighted_f1,
 )
-from seeice.normalise import normalise
+from seeice.normalise import NormalisedImage
 from seeice.phase1.precision import apply_model_policy, choose_policy
 from seeice.phase2.filtering import mode_filter
 from seeice.phase2.inference import predict_image
@@ -145,8 +145,10 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
                         if companions.edge else None)
         if manual_front is not None:
             manual_front &= valid
-        # No-data reaches the networks as 0 (every band), never as NaN or a fill value.
-        pixels = normalise(image.data, metadata.norm_factor)
+        # No-data reaches the networks as 0 (every band), never as NaN or a fill value. The
+        # image stays raw; each stage normalises the rows or windows it takes (a granule
+        # would be 1.9 GB as float32).
+        pixels = NormalisedImage(image.data, metadata.norm_factor)
         # Only pixels whose k x k window lies wholly in valid data are sampled and
         # classified; no-data and the k // 2 band around it stay 0, like the image border.
         unclassifiable = near_nodata(valid, k)

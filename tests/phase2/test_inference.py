@@ -118,3 +118,19 @@ def test_unconvertible_model_is_reported(image):
     model = keras.Model(inputs, outputs)
     with pytest.raises(ModelError, match="valid-padding"):
         predict_image(model, image, 3, progress=False)
+
+
+@pytest.mark.parametrize("whole_image", [True, False])
+def test_the_raw_image_normalised_block_by_block_gives_the_same_classes(models, whole_image):
+    """A NormalisedImage (raw DN, each row block normalised as it is read) classifies every
+    pixel as its float copy does, in both modes."""
+    from seeice.normalise import NormalisedImage, normalise
+
+    raw = np.rint(smooth_image(H, W, BANDS, seed=12) * 2000 + 3000).astype(np.uint16)
+    model = models[7]
+    lazy = predict_image(model, NormalisedImage(raw, 8192.0), 7, whole_image=whole_image,
+                         memory_budget_mb=0.05, progress=False)
+    whole = predict_image(model, normalise(raw, 8192.0), 7, whole_image=whole_image,
+                          memory_budget_mb=0.05, progress=False)
+    assert np.unique(lazy[3:-3, 3:-3]).size >= 2
+    np.testing.assert_array_equal(lazy, whole)
