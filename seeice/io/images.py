@@ -27,6 +27,7 @@ import numpy as np
 from rasterio.enums import MaskFlags
 from rasterio.errors import RasterioIOError
 from rasterio.transform import Affine
+from rasterio.windows import Window
 
 from seeice.errors import ConfigError, RasterError
 from seeice.io.raster import Raster, open_raster
@@ -42,6 +43,8 @@ DN_PER_REFLECTANCE = 10000.0
 MAX_REFLECTANCE = 2.0
 #: Smallest plausible brightest reflectance of a scene: below it ImageScale is wrong.
 MIN_BRIGHTEST_REFLECTANCE = 0.005
+#: Bytes of raw pixels read per block by :func:`read_scene` (a granule is read in ~40 blocks).
+READ_BLOCK_BYTES = 32 * 2**20
 
 EIGHT_BIT, SIXTEEN_BIT, FLOAT = "8-bit", "16-bit", "float"
 KIND_TEXT = {EIGHT_BIT: "8-bit (0-255, divided by 255)",
@@ -162,8 +165,41 @@ def check_image_scale(header: ImageHeader, image_scale: float | None) -> float |
     return image_scale
 
 
-def to_dn(data: np.ndarray, valid: np.ndarray, image_scale: float, name: str) -> np.ndarray:
-    """Floating-point reflectance as Sentinel-2 DN: value x 10 000 / scale, uint16, 0 at no-data.
+def check_reflectance_scale(brightest: float | None, image_scale: float, name: str) -> None:
+    """Refuse an ``ImageScale`` that the brightest valid pixel does not fit.
+
+    Parameters
+    ----------
+    brightest : float or None
+        The brightest valid pixel value of the image (None: no valid pixel, nothing to check).
+    image_scale : float
+        Pixel value of reflectance 1.
+    name : str
+        The file's name, for messages.
+
+    Raises
+    ------
+    ConfigError
+        Reflectance above 2, or a brightest pixel below 0.005: the scale is wrong.
+    """
+    if brightest is None:
+        return
+    reflectance = brightest / image_scale
+    if reflectance > MAX_REFLECTANCE:
+        raise ConfigError(
+            f"{name}: with ImageScale {image_scale:g} its brightest pixel ({brightest:g}) "
+            f"would be reflectance {reflectance:.3g}, beyond any real surface. The pixels look "
+            f"like reflectance x 10 000: use --image-scale 10000"
+            + ("" if image_scale != 10000 else " only if they are; check the image's units") + ".")
+    if reflectance < MIN_BRIGHTEST_REFLECTANCE:
+        raise ConfigError(
+            f"{name}: with ImageScale {image_scale:g} its brightest pixel ({brightest:g}) "
+            f"would be reflectance {reflectance:.2g}, darker than any real scene. The pixels "
+            "look like reflectance 0-1: use --image-scale 1.")
+
+
+def dn_from_reflectance(data: np.ndarray, valid: np.ndarray, image_scale: float) -> np.ndarray:
+    """Floating-point pixels as Sentinel-2 DN: value x 10 000 / scale, rounded, uint16, 0 at no-data.
 
     Parameters
     ----------
@@ -173,42 +209,19 @@ def to_dn(data: np.ndarray, valid: np.ndarray, image_scale: float, name: str) ->
         (H, W) bool valid mask.
     image_scale : float
         Pixel value of reflectance 1.
-    name : str
-        The file's name, for messages.
-
-    Raises
-    ------
-    ConfigError
-        The valid values do not fit the scale (reflectance above 2, or a brightest pixel below
-        0.005): the scale is wrong.
     """
-    values = data[valid]
-    if values.size:
-        brightest = float(values.max()) / image_scale
-        if brightest > MAX_REFLECTANCE:
-            raise ConfigError(
-                f"{name}: with ImageScale {image_scale:g} its brightest pixel ({float(values.max()):g}) "
-                f"would be reflectance {brightest:.3g}, beyond any real surface. The pixels look "
-                f"like reflectance x 10 000: use --image-scale 10000"
-                + ("" if image_scale != 10000 else " only if they are; check the image's units") + ".")
-        if brightest < MIN_BRIGHTEST_REFLECTANCE:
-            raise ConfigError(
-                f"{name}: with ImageScale {image_scale:g} its brightest pixel ({float(values.max()):g}) "
-                f"would be reflectance {brightest:.2g}, darker than any real scene. The pixels "
-                "look like reflectance 0-1: use --image-scale 1.")
     dn = np.rint(np.where(valid[..., None], data, 0.0) * (DN_PER_REFLECTANCE / image_scale))
-    dn = np.clip(dn, 0, np.iinfo(np.uint16).max).astype(np.uint16)
-    log.info("%s: floating-point pixels converted to DN (x %g).", name,
-             DN_PER_REFLECTANCE / image_scale)
-    return dn
+    return np.clip(dn, 0, np.iinfo(np.uint16).max).astype(np.uint16)
 
 
-def _dataset_mask(src) -> np.ndarray | None:
-    """The raster's own mask (internal mask or alpha band), or None when it has none."""
-    flags = src.mask_flag_enums
-    if any(MaskFlags.per_dataset in f or MaskFlags.alpha in f for f in flags):
-        return src.dataset_mask()
-    return None
+def read_block_rows(width: int, bands: int, dtype) -> int:
+    """Rows per block of :func:`read_scene`: about :data:`READ_BLOCK_BYTES` of pixels, at least 1."""
+    return max(1, READ_BLOCK_BYTES // max(1, width * bands * np.dtype(dtype).itemsize))
+
+
+def _has_dataset_mask(src) -> bool:
+    """Whether the raster carries its own mask (internal mask or alpha band)."""
+    return any(MaskFlags.per_dataset in f or MaskFlags.alpha in f for f in src.mask_flag_enums)
 
 
 def read_scene(path: str | os.PathLike, bands: int | None = None,
@@ -248,21 +261,39 @@ def read_scene(path: str | os.PathLike, bands: int | None = None,
         log.warning("%s has %d bands; %s used, %s dropped (Ndims/--bands %d).", name,
                     header.count, band_names(range(1, used + 1), header.descriptions),
                     band_names(range(used + 1, header.count + 1), header.descriptions), used)
+    height, width = header.shape
+    # Read row block by row block into one pixel-interleaved array: no band-first copy,
+    # no float temporary of the whole image, and no-data set to 0 as each block arrives.
+    data = np.empty((height, width, used), dtype=np.uint16 if scale is not None else header.dtype)
+    valid = np.empty((height, width), dtype=bool)
+    brightest = None
+    step = read_block_rows(width, used, header.dtype)
     with open_raster(path) as src:
+        has_mask = _has_dataset_mask(src)
         try:
-            data = np.moveaxis(src.read(list(range(1, used + 1))), 0, -1)
-            mask = _dataset_mask(src)
+            for r0 in range(0, height, step):
+                window = Window(0, r0, width, min(step, height - r0))
+                block = np.moveaxis(src.read(list(range(1, used + 1)), window=window), 0, -1)
+                mask = src.dataset_mask(window=window) if has_mask else None
+                block_valid = valid_mask(block, header.nodata, header.sentinel2, mask)
+                valid[r0:r0 + block.shape[0]] = block_valid
+                if scale is not None:
+                    values = block[block_valid]
+                    if values.size:
+                        top = float(values.max())
+                        brightest = top if brightest is None else max(brightest, top)
+                    block = dn_from_reflectance(block, block_valid, scale)
+                data[r0:r0 + block.shape[0]] = np.where(block_valid[..., None], block, 0)
         except RasterioIOError as exc:
             raise RasterError(f"{name} is damaged and cannot be read ({exc}).") from None
-    valid = valid_mask(data, header.nodata, header.sentinel2, mask)
     if not valid.all():
         log.info("%s: no-data %s (declared nodata %s%s, NaN, or 0 in %s band%s).", name,
                  describe_invalid(valid), header.nodata,
-                 ", mask" if mask is not None else "",
+                 ", mask" if has_mask else "",
                  "any" if header.sentinel2 else "every", "" if header.sentinel2 else "s")
     if scale is not None:
-        data = to_dn(data, valid, scale, name)
-    elif not valid.all():
-        data = np.where(valid[..., None], data, 0).astype(data.dtype)
+        check_reflectance_scale(brightest, scale, name)
+        log.info("%s: floating-point pixels converted to DN (x %g).", name,
+                 DN_PER_REFLECTANCE / scale)
     return Raster(data, crs=header.crs, transform=header.transform, path=header.path,
                   valid=valid)
