@@ -37,7 +37,8 @@ def _check_inputs(truth, predicted, class_names, labels):
 
 def classification_report_frame(truth: np.ndarray, predicted: np.ndarray,
                                 class_names: Sequence[str],
-                                labels: Sequence[int]) -> pd.DataFrame:
+                                labels: Sequence[int],
+                                sample_weight: np.ndarray | None = None) -> pd.DataFrame:
     """Per-class precision, recall, F1 and support as a DataFrame.
 
     Parameters
@@ -53,6 +54,10 @@ def classification_report_frame(truth: np.ndarray, predicted: np.ndarray,
         three of its five classes) does not see its macro average pulled towards 0; samples
         whose true or predicted class is not in ``labels`` count as wrong in ``accuracy``
         and are left out of the per-class rows.
+    sample_weight : numpy.ndarray, optional
+        Same shape as ``truth``: how many samples each (truth, predicted) entry stands for.
+        A whole image is scored from its distinct (truth, predicted) pairs and their pixel
+        counts, which gives the report of all its pixels at a fraction of the memory.
 
     Returns
     -------
@@ -64,17 +69,24 @@ def classification_report_frame(truth: np.ndarray, predicted: np.ndarray,
     from sklearn.metrics import classification_report
 
     truth, predicted, class_names, labels = _check_inputs(truth, predicted, class_names, labels)
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight).ravel()
+        if sample_weight.shape != truth.shape:
+            raise DataError(f"classification report: {sample_weight.size} sample weights for "
+                            f"{truth.size} samples.")
     report = classification_report(truth, predicted, labels=labels, target_names=class_names,
-                                   digits=DIGITS, output_dict=True, zero_division=0)
+                                   digits=DIGITS, output_dict=True, zero_division=0,
+                                   sample_weight=sample_weight)
     rows = []
     for name in class_names:
         entry = report[name]
         rows.append((name, entry["precision"], entry["recall"], entry["f1-score"],
-                     int(entry["support"])))
+                     int(round(entry["support"]))))
     # sklearn reports "micro avg" instead of "accuracy" when some samples fall outside
     # ``labels``; the accuracy over all samples is what users compare, so compute it here.
-    accuracy = float(np.mean(truth == predicted))
-    rows.append(("Accuracy", np.nan, np.nan, accuracy, int(truth.size)))
+    accuracy = float(np.average(truth == predicted, weights=sample_weight))
+    n_samples = int(truth.size if sample_weight is None else sample_weight.sum())
+    rows.append(("Accuracy", np.nan, np.nan, accuracy, n_samples))
     # Macro average over the classes that occur in the truth or the prediction only.
     occurring = np.isin(labels, np.union1d(truth, predicted))
     macro = report["macro avg"]
@@ -84,7 +96,7 @@ def classification_report_frame(truth: np.ndarray, predicted: np.ndarray,
                      support=macro["support"])
     for entry, row_name in ((macro, "Macro_avg"), (report["weighted avg"], "Weighted_avg")):
         rows.append((row_name, entry["precision"], entry["recall"], entry["f1-score"],
-                     int(entry["support"])))
+                     int(round(entry["support"]))))
     frame = pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
     for column in ("Precision", "Recall", "F1_score"):
         frame[column] = frame[column].astype(float).round(DIGITS)

@@ -19,7 +19,7 @@ import logging
 
 import numpy as np
 import pandas as pd
-from scipy import ndimage as ndi
+from scipy.spatial import cKDTree
 
 from seeice.classes import ClassScheme
 from seeice.errors import DataError, FrontNotFoundError, RasterError
@@ -27,6 +27,9 @@ from seeice.metrics.distances import distance_stats  # noqa: F401  (re-exported 
 from seeice.metrics.reports import classification_report_frame
 
 log = logging.getLogger(__name__)
+
+#: Pixels counted per step by :func:`label_pairs` (bounded memory on whole granules).
+SCORE_BLOCK_PIXELS = 4_000_000
 
 """Names of the summary rows in the phase-two reports (DESIGN 5.8)."""
 
@@ -70,14 +73,49 @@ def score_classification(truth: np.ndarray, predicted: np.ndarray,
     truth = np.asarray(truth)
     predicted = np.asarray(predicted)
     _same_shape("the label raster", truth, "the classification", predicted)
-    scored = truth != 0
-    if not scored.any():
+    t, p, counts = label_pairs(truth, predicted)
+    if not counts.size:
         raise DataError("the label raster has no labelled pixel (all 0); nothing to score.")
-    t = truth[scored].astype(np.int64)
-    p = predicted[scored].astype(np.int64)
-    labels = [int(c) for c in np.union1d(np.unique(t), np.unique(p)) if c != 0]
+    labels = [int(c) for c in np.union1d(t, p) if c != 0]
     names = [scheme.label(c) if c <= scheme.front_value else f"class {c}" for c in labels]
-    return classification_report_frame(t, p, names, labels)
+    return classification_report_frame(t, p, names, labels, sample_weight=counts)
+
+
+def label_pairs(truth: np.ndarray, predicted: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (truth, predicted) pairs of the labelled pixels and how many pixels each has.
+
+    Counted row block by row block, so that a whole granule (120 million pixels) is scored
+    in bounded memory; the report of the pairs weighted by their counts is the report of
+    the pixels.
+
+    Parameters
+    ----------
+    truth, predicted : numpy.ndarray
+        (H, W) classes 0..255; pixels with ``truth == 0`` are not counted.
+
+    Returns
+    -------
+    truth_classes, predicted_classes, counts : numpy.ndarray
+        Shape (m,) each, int64, m <= 65 536: the pairs that occur, in increasing order of
+        (truth, predicted), and their pixel counts.
+    """
+    truth = np.asarray(truth).reshape(len(truth), -1) if np.ndim(truth) > 1 else \
+        np.asarray(truth).reshape(1, -1)
+    predicted = np.asarray(predicted).reshape(truth.shape)
+    if truth.size and (int(truth.min()) < 0 or int(predicted.min()) < 0
+                       or int(truth.max()) > 255 or int(predicted.max()) > 255):
+        raise DataError("class values must lie in 0..255 to be scored; give uint8 class "
+                        "rasters.")
+    counts = np.zeros(256 * 256, dtype=np.int64)
+    step = max(1, SCORE_BLOCK_PIXELS // max(1, truth.shape[1]))
+    for r0 in range(0, truth.shape[0], step):
+        t = truth[r0:r0 + step].astype(np.int64).ravel()
+        p = predicted[r0:r0 + step].astype(np.int64).ravel()
+        labelled = t != 0
+        counts += np.bincount(t[labelled] * 256 + p[labelled], minlength=256 * 256)
+    codes = np.flatnonzero(counts)
+    return codes // 256, codes % 256, counts[codes]
 
 
 def weighted_f1(frame: pd.DataFrame) -> float:
@@ -149,8 +187,10 @@ def front_distances(manual_front: np.ndarray, predicted_front: np.ndarray,
         raise FrontNotFoundError("no predicted front pixel: front distances are undefined.")
     if not manual.any():
         raise DataError("the manual front (EDGE_ raster) has no front pixel.")
-    distance = ndi.distance_transform_edt(~predicted)
-    return distance[manual] * float(pixel_size_m)
+    # Nearest predicted pixel of each manual pixel, by a k-d tree of the front pixels: the
+    # distances of a Euclidean distance transform, without its (H, W) float rasters.
+    distance, _ = cKDTree(np.argwhere(predicted)).query(np.argwhere(manual))
+    return np.asarray(distance, dtype=np.float64) * float(pixel_size_m)
 
 
 def front_distances_both_ways(manual_front: np.ndarray, predicted_front: np.ndarray,
