@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 import rasterio
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+from rasterio.enums import Resampling
 from rasterio.transform import Affine
+from rasterio.windows import Window
 from skimage.transform import resize
 
 from seeice.classes import ClassScheme
@@ -33,6 +35,8 @@ log = logging.getLogger(__name__)
 
 COMPANION_PREFIXES = ("SCLS_", "EDGE_", "VM_")
 IMAGE_EXTENSIONS = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
+#: Tile edge (px) of the GeoTIFFs written: larger rasters are tiled and written in block rows.
+GEOTIFF_TILE = 512
 
 
 @dataclass
@@ -360,10 +364,15 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
 
 def write_raster(path: str | os.PathLike, data: np.ndarray, crs=None,
                  transform: Affine | None = None, compress: str | None = "lzw",
-                 colormap: dict | None = None, nodata: float | None = None) -> Path:
+                 colormap: dict | None = None, nodata: float | None = None,
+                 overviews: str | None = None) -> Path:
     """Write an (H, W) or (H, W, bands) array as a raster, atomically.
 
-    The driver follows the extension: GeoTIFF for ``.tif``/``.tiff``, PNG for ``.png``.
+    The driver follows the extension: GeoTIFF for ``.tif``/``.tiff``, PNG for ``.png``. A
+    GeoTIFF larger than one :data:`GEOTIFF_TILE` square is tiled and written block row by
+    block row (a granule's class raster never needs a second copy in memory); with
+    ``overviews`` it gets internal overviews (2, 4, 8, ... down to about 256 px), so that
+    QGIS opens it fast at any zoom.
 
     Parameters
     ----------
@@ -379,6 +388,9 @@ def write_raster(path: str | os.PathLike, data: np.ndarray, crs=None,
         ``{value: (r, g, b, a)}`` colour table for band 1 (uint8 data only).
     nodata : float, optional
         Declared nodata value (GeoTIFF only).
+    overviews : str, optional
+        Resampling of the overviews (GeoTIFF only): ``"nearest"`` for classes (every overview
+        pixel is a class of the full raster), ``"average"`` for images. None: no overviews.
     """
     path = Path(path)
     array = data[..., np.newaxis] if data.ndim == 2 else data
@@ -386,6 +398,7 @@ def write_raster(path: str | os.PathLike, data: np.ndarray, crs=None,
     driver = "PNG" if path.suffix.lower() == ".png" else "GTiff"
     profile = {"driver": driver, "height": height, "width": width, "count": count,
                "dtype": array.dtype}
+    tiled = driver == "GTiff" and max(height, width) > GEOTIFF_TILE
     if driver == "GTiff":
         if compress:
             profile["compress"] = compress
@@ -393,6 +406,8 @@ def write_raster(path: str | os.PathLike, data: np.ndarray, crs=None,
             profile["nodata"] = nodata
         if crs is not None:
             profile.update(crs=crs, transform=transform or Affine.identity())
+        if tiled:
+            profile.update(tiled=True, blockxsize=GEOTIFF_TILE, blockysize=GEOTIFF_TILE)
     with atomic_path(path) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
         if colormap is not None and driver == "GTiff":
@@ -400,10 +415,34 @@ def write_raster(path: str | os.PathLike, data: np.ndarray, crs=None,
         with rasterio.open(tmp, "w", **profile) as dst:
             if colormap is not None:
                 dst.write_colormap(1, colormap)
-            dst.write(np.moveaxis(array, -1, 0))
+            step = GEOTIFF_TILE if tiled else height
+            for r0 in range(0, height, max(step, 1)):
+                rows = array[r0:r0 + step]
+                dst.write(np.moveaxis(rows, -1, 0),
+                          window=Window(0, r0, width, rows.shape[0]))
+            factors = overview_factors(height, width) if overviews and driver == "GTiff" else []
+            if factors:
+                dst.build_overviews(factors, Resampling[overviews])
+                dst.update_tags(ns="rio_overview", resampling=overviews)
         for side_file in tmp.parent.glob(tmp.name + ".aux.xml"):
             side_file.unlink()
     return path
+
+
+def overview_factors(height: int, width: int, smallest: int = 256) -> list[int]:
+    """Overview decimation factors 2, 4, 8, ... while the overview is at least ``smallest`` px.
+
+    Returns
+    -------
+    list of int
+        Empty for rasters of under ``2 * smallest`` px a side.
+    """
+    factors = []
+    factor = 2
+    while max(height, width) // factor >= smallest:
+        factors.append(factor)
+        factor *= 2
+    return factors
 
 
 def class_raster_path(out_dir: str | os.PathLike, stem: str, georeferenced: bool) -> Path:
@@ -415,7 +454,9 @@ def write_class_raster(path: str | os.PathLike, classes: np.ndarray, scheme: Cla
                        reference: Raster | None = None) -> Path:
     """Write a uint8 class raster with the scheme's palette as a colour table.
 
-    A GeoTIFF declares nodata 0: unclassified pixels and no-data of the image (DESIGN 7).
+    A GeoTIFF declares nodata 0: unclassified pixels and no-data of the image (DESIGN 7). It
+    is tiled, written block row by block row, and carries nearest-neighbour overviews (every
+    overview pixel a class), so that a whole granule opens fast in QGIS (:func:`write_raster`).
 
     Parameters
     ----------
@@ -439,5 +480,6 @@ def write_class_raster(path: str | os.PathLike, classes: np.ndarray, scheme: Cla
     if reference is not None and reference.is_georeferenced and Path(path).suffix.lower() != ".png":
         crs, transform = reference.crs, reference.transform
     geotiff = Path(path).suffix.lower() != ".png"
-    return write_raster(path, classes.astype(np.uint8), crs=crs, transform=transform,
-                        colormap=colormap, nodata=0 if geotiff else None)
+    return write_raster(path, classes.astype(np.uint8, copy=False), crs=crs,
+                        transform=transform, colormap=colormap, nodata=0 if geotiff else None,
+                        overviews="nearest" if geotiff else None)
