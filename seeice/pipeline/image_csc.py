@@ -16,7 +16,8 @@ import numpy as np
 from seeice.classes import ClassScheme
 from seeice.config.runner import keras_verbosity
 from seeice.errors import DataError, FrontNotFoundError
-from seeice.fronts.detection import FrontParams, detect_front
+from seeice.fronts.detection import FrontParams
+from seeice.fronts.region import detect_front_in_region
 from seeice.fronts.terminus import front_touches_nodata, nodata_near_front
 from seeice.io import raster as raster_io
 from seeice.io.atomic import write_csv, write_npy
@@ -201,9 +202,11 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
     with timer("front"):
         if scheme.has_front:
             try:
-                result = detect_front(csc_classes, scheme,
-                                      FrontParams(gac_glacier=settings.gac_glacier,
-                                                  **settings.front_params), nodata=unclassifiable)
+                # A whole granule: the front is sought where the glacier meets the sea.
+                result = detect_front_in_region(
+                    csc_classes, scheme, FrontParams(gac_glacier=settings.gac_glacier,
+                                                     **settings.front_params),
+                    nodata=unclassifiable)
                 front, scored = result.front, result.classes_refined
                 sea_contact = result.sea_contact
                 csc_classes = result.classes_out

@@ -1,0 +1,185 @@
+"""Calving-front detection on a whole granule: the bounded region where glacier meets sea.
+
+Front detection (:func:`seeice.fronts.detection.detect_front`) evolves an active contour over
+the glacier's bounding box. On a whole Sentinel-2 granule (10 980 x 10 980 px) that box can
+hold most of 120 million pixels, although the front lies where the glacier meets the sea. On
+an image of more than :data:`REGION_MIN_PIXELS` pixels, :func:`detect_front_in_region`
+therefore:
+
+1. finds the sea (step a, the largest ocean object) and the glacier (step b) over the whole
+   image: labelling and hole filling, linear in the pixels;
+2. takes the glacier pixels close enough to the sea to become front: within
+   :func:`contact_reach` pixels (the initial level set's dilation and closing, the active
+   contour's reach and the ocean dilation of step f added up);
+3. grows their bounding box by :func:`region_margin` pixels on every side (the contact reach
+   again, the sea-contact measure's reach and the frames), so that within the box every step
+   sees what it would see in the whole image, and a glacier cut by the box edge lies too far
+   from the sea to give front pixels there;
+4. runs the front detection on that box, classes and no-data cut to it, and places the
+   result back on the image's grid.
+
+What differs from a run over the whole image: the glacier refinement (step h) acts within
+the box only (outside it the classes stay as classified), the result's ``glacier`` and
+``ocean`` masks cover the box only, and the plausibility check against the image diagonal
+uses the box's diagonal. When the sea inside the box is not one object (a fjord that leaves
+the box and comes back), the box would not see the sea as one, and the whole image is used,
+with a warning. Smaller images always use the whole image.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from seeice.classes import ClassScheme
+from seeice.errors import FrontNotFoundError
+from seeice.fronts.detection import (
+    FrontParams,
+    FrontResult,
+    detect_front,
+    glacier_mask,
+    ocean_mask,
+)
+from seeice.fronts.morphology import CROSS, dilate
+
+log = logging.getLogger(__name__)
+
+#: Images of more pixels than this (5000 x 5000) get the front step on the bounded region.
+REGION_MIN_PIXELS = 25_000_000
+
+
+def contact_reach(params: FrontParams) -> int:
+    """Largest distance (px) from the sea of a glacier pixel that can take part in the front.
+
+    The initial level set grows the glacier by ``dilation`` and ``closing``, the active
+    contour moves at most ``gac_iterations * (2 + smoothing)`` pixels, and the front is the
+    outline within ``ocean_dilation`` of the ocean.
+    """
+    return (params.dilation + params.closing + params.gac_iterations * (2 + params.smoothing)
+            + 2 + params.ocean_dilation)
+
+
+def region_margin(params: FrontParams) -> int:
+    """Pixels added on every side of the contact zone's bounding box."""
+    return (contact_reach(params) + 2 * params.contact_reach + 2 + params.frame
+            + params.ocean_dilation)
+
+
+def front_region(classes: np.ndarray, scheme: ClassScheme, params: FrontParams,
+                 nodata: np.ndarray | None = None) -> tuple[slice, slice] | None:
+    """The box of an image where its glacier meets its sea, with the margin.
+
+    Parameters
+    ----------
+    classes : numpy.ndarray
+        (H, W) integer classes, 0 = unclassified.
+    scheme : ClassScheme
+        Gives the ocean and glacier classes.
+    params : FrontParams
+        Detection parameters (the reach and the margin follow from them).
+    nodata : numpy.ndarray, optional
+        (H, W) bool, True where the image has no data.
+
+    Returns
+    -------
+    (slice, slice) or None
+        Rows and columns of the box; None when the image has no sea or no glacier (the front
+        detection over the whole image then says which, at no cost).
+
+    Raises
+    ------
+    FrontNotFoundError
+        The glacier comes nowhere near the sea: no pixel of it lies within
+        :func:`contact_reach` pixels of the sea.
+    """
+    if nodata is not None:
+        classes = np.where(nodata, 0, classes).astype(classes.dtype)
+    sea = ocean_mask(classes, scheme, params, classes != 0)
+    if not sea.any():
+        return None
+    glacier = glacier_mask(classes, scheme)
+    if not glacier.any():
+        return None
+    reach = contact_reach(params)
+    contact = glacier & dilate(sea, 2 * reach + 1)
+    del glacier
+    if not contact.any():
+        raise FrontNotFoundError(f"the glacier comes nowhere near the sea (no glacier pixel "
+                                 f"within {reach} pixels of it): no calving front.")
+    rows = np.flatnonzero(contact.any(axis=1))
+    cols = np.flatnonzero(contact.any(axis=0))
+    margin = region_margin(params)
+    height, width = classes.shape
+    box = (slice(max(int(rows[0]) - margin, 0), min(int(rows[-1]) + margin + 1, height)),
+           slice(max(int(cols[0]) - margin, 0), min(int(cols[-1]) + margin + 1, width)))
+    _, n_pieces = ndi.label(sea[box], structure=CROSS)
+    if n_pieces != 1:
+        log.warning("the sea is %d separate pieces within the front region (rows %d-%d, "
+                    "columns %d-%d): the front is sought over the whole image instead, which "
+                    "takes longer.", n_pieces, box[0].start, box[0].stop - 1, box[1].start,
+                    box[1].stop - 1)
+        return (slice(0, height), slice(0, width))
+    return box
+
+
+def detect_front_in_region(classes: np.ndarray, scheme: ClassScheme,
+                           params: FrontParams = FrontParams(),
+                           nodata: np.ndarray | None = None,
+                           region_min_pixels: int = REGION_MIN_PIXELS) -> FrontResult:
+    """:func:`~seeice.fronts.detection.detect_front`, on the bounded region of a large image.
+
+    Parameters
+    ----------
+    classes : numpy.ndarray
+        (H, W) integer classes, 0 = unclassified (the mode-filtered CSC result).
+    scheme : ClassScheme
+        Gives the ocean, glacier and rock classes and the front value.
+    params : FrontParams
+        Detection parameters.
+    nodata : numpy.ndarray, optional
+        (H, W) bool, True where the image has no data.
+    region_min_pixels : int
+        Images of more pixels use the bounded region (module docstring); others, and images
+        whose region is the whole image, the whole image.
+
+    Returns
+    -------
+    FrontResult
+        On the image's (H, W) grid. With a bounded region, ``glacier`` and ``ocean`` are
+        False outside it and the classes outside it are the input classes (no-data 0).
+
+    Raises
+    ------
+    FrontNotFoundError, ConfigError, RasterError
+        As :func:`~seeice.fronts.detection.detect_front`; also when the glacier comes nowhere
+        near the sea.
+    """
+    classes = np.asarray(classes)
+    if classes.ndim != 2 or classes.size <= region_min_pixels:
+        return detect_front(classes, scheme, params, nodata=nodata)
+    box = front_region(classes, scheme, params, nodata)
+    if box is None or (box[0].stop - box[0].start, box[1].stop - box[1].start) == classes.shape:
+        return detect_front(classes, scheme, params, nodata=nodata)
+    rows, cols = box
+    log.info("front sought in the region where the glacier meets the sea: rows %d-%d, "
+             "columns %d-%d (%.1f %% of the image)", rows.start, rows.stop - 1, cols.start,
+             cols.stop - 1,
+             100.0 * (rows.stop - rows.start) * (cols.stop - cols.start) / classes.size)
+    part = detect_front(classes[box], scheme, params,
+                        nodata=None if nodata is None else np.asarray(nodata, dtype=bool)[box])
+    base = classes.astype(np.uint8, copy=True)
+    if nodata is not None:
+        base[np.asarray(nodata, dtype=bool)] = 0
+
+    def placed(array: np.ndarray, fill: np.ndarray | None = None) -> np.ndarray:
+        out = np.zeros(classes.shape, dtype=array.dtype) if fill is None else fill
+        out[box] = array
+        return out
+
+    refined = placed(part.classes_refined, base)
+    return FrontResult(front=placed(part.front), classes_out=placed(part.classes_out,
+                                                                    refined.copy()),
+                       glacier=placed(part.glacier), ocean=placed(part.ocean),
+                       classes_refined=refined, note=part.note, sea_contact=part.sea_contact)

@@ -1,0 +1,99 @@
+"""The front of a large image sought where the glacier meets the sea: the same front as over
+the whole image, from a bounded box."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from front_helpers import fjord_scene
+from seeice.classes import GLACIER_SCHEME
+from seeice.errors import FrontNotFoundError
+from seeice.fronts.detection import FrontParams, detect_front
+from seeice.fronts.region import (
+    contact_reach,
+    detect_front_in_region,
+    front_region,
+    region_margin,
+)
+
+OFFSET = 400
+
+
+def _fjord_in_rock(size: int = 1300, offset: int = OFFSET):
+    """The 400 px test fjord placed at (offset, offset) in a larger field of rock."""
+    piece, front = fjord_scene()
+    classes = np.full((size, size), 7, np.uint8)
+    known = np.zeros((size, size), bool)
+    classes[offset:offset + 400, offset:offset + 400] = piece
+    known[offset:offset + 400, offset:offset + 400] = front
+    return classes, known
+
+
+def test_the_region_is_the_contact_zone_with_its_margin():
+    classes, known = _fjord_in_rock()
+    rows, cols = front_region(classes, GLACIER_SCHEME, FrontParams())
+    margin = region_margin(FrontParams())
+    assert margin > contact_reach(FrontParams()) > 100
+    assert 0 < rows.start and rows.stop < 1300 and 0 < cols.start and cols.stop < 1300
+    front_rows, front_cols = np.nonzero(known)
+    assert rows.start <= front_rows.min() - margin and rows.stop > front_rows.max() + margin
+    assert cols.start <= front_cols.min() - margin and cols.stop > front_cols.max() + margin
+
+
+def test_the_front_from_the_region_is_the_front_from_the_whole_image(caplog):
+    classes, _ = _fjord_in_rock()
+    nodata = np.zeros(classes.shape, bool)
+    nodata[OFFSET + 120:OFFSET + 140, OFFSET + 245:OFFSET + 275] = True   # a cloud on the front
+    whole = detect_front(classes, GLACIER_SCHEME, nodata=nodata)
+    with caplog.at_level(logging.INFO, logger="seeice.fronts.region"):
+        bounded = detect_front_in_region(classes, GLACIER_SCHEME, nodata=nodata,
+                                         region_min_pixels=0)
+    assert "front sought in the region" in caplog.text
+    assert bounded.front.sum() > 150
+    np.testing.assert_array_equal(bounded.front, whole.front)
+    np.testing.assert_array_equal(bounded.classes_out, whole.classes_out)
+    np.testing.assert_array_equal(bounded.classes_refined, whole.classes_refined)
+    assert bounded.note == whole.note and "no-data" in bounded.note
+    assert bounded.sea_contact == pytest.approx(whole.sea_contact)
+
+
+def test_images_up_to_the_threshold_use_the_whole_image(caplog):
+    classes, _ = _fjord_in_rock(500, offset=50)
+    with caplog.at_level(logging.INFO, logger="seeice.fronts.region"):
+        result = detect_front_in_region(classes, GLACIER_SCHEME, region_min_pixels=500 * 500)
+    assert "region" not in caplog.text
+    np.testing.assert_array_equal(result.front, detect_front(classes, GLACIER_SCHEME).front)
+
+
+def test_a_glacier_far_from_the_sea_has_no_front():
+    classes = np.full((900, 900), 7, np.uint8)
+    classes[50:250, 50:250] = 4
+    classes[600:850, 600:850] = 1
+    with pytest.raises(FrontNotFoundError, match="nowhere near the sea"):
+        detect_front_in_region(classes, GLACIER_SCHEME, region_min_pixels=0)
+
+
+def test_without_sea_the_whole_image_says_so():
+    classes, _ = _fjord_in_rock(700, offset=150)
+    classes[np.isin(classes, (1, 2, 3))] = 7
+    with pytest.raises(FrontNotFoundError, match="no ocean object"):
+        detect_front_in_region(classes, GLACIER_SCHEME, region_min_pixels=0)
+
+
+def test_a_sea_that_leaves_the_region_and_comes_back_uses_the_whole_image(caplog):
+    """A rock bar cuts the fjord's water in two; a channel joins the parts far outside the box."""
+    classes, _ = _fjord_in_rock(1400)
+    water = np.isin(classes, (1, 2, 3))
+    classes[OFFSET + 100:OFFSET + 300, OFFSET + 340:OFFSET + 346] = 7     # the bar
+    classes[10:OFFSET + 101, OFFSET + 330:OFFSET + 338] = 1             # up from the left part
+    classes[10:18, OFFSET + 330:1300] = 1                                # across, outside the box
+    classes[10:OFFSET + 101, 1292:1300] = 1                              # and down
+    classes[OFFSET + 100:OFFSET + 108, OFFSET + 346:1300] = 1            # into the right part
+    assert water.any()
+    with caplog.at_level(logging.WARNING, logger="seeice.fronts.region"):
+        result = detect_front_in_region(classes, GLACIER_SCHEME, region_min_pixels=0)
+    assert "separate pieces" in caplog.text and "whole image" in caplog.text
+    np.testing.assert_array_equal(result.front, detect_front(classes, GLACIER_SCHEME).front)
