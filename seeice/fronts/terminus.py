@@ -330,8 +330,11 @@ def front_touches_nodata(front_mask: np.ndarray, nodata: np.ndarray, reach_px: f
     """Whether a front pixel lies within ``reach_px`` pixels of no-data (DESIGN 10.3)."""
     if front_mask is None or not front_mask.any() or not nodata.any():
         return False
-    distance = ndi.distance_transform_edt(~nodata)
-    return bool(distance[front_mask].min() <= reach_px)
+    box = _front_box(front_mask, reach_px)
+    if not nodata[box].any():
+        return False
+    distance = ndi.distance_transform_edt(~nodata[box])
+    return bool(distance[front_mask[box]].min() <= reach_px)
 
 
 def nodata_near_front(front_mask: np.ndarray, nodata: np.ndarray, reach_px: float) -> float:
@@ -339,5 +342,17 @@ def nodata_near_front(front_mask: np.ndarray, nodata: np.ndarray, reach_px: floa
     (masked cloud included): how much of the front zone an image could not see."""
     if front_mask is None or not front_mask.any():
         return float("nan")
-    zone = ndi.distance_transform_edt(~front_mask) <= reach_px
-    return float(nodata[zone].mean())
+    box = _front_box(front_mask, reach_px)
+    zone = ndi.distance_transform_edt(~front_mask[box]) <= reach_px
+    return float(nodata[box][zone].mean())
+
+
+def _front_box(front_mask: np.ndarray, reach_px: float) -> tuple[slice, slice]:
+    """The front's bounding box grown by ``reach_px`` + 1 pixels: everything within
+    ``reach_px`` of a front pixel lies inside it, so distances are computed on the box, not
+    on a whole granule."""
+    pad = int(np.ceil(reach_px)) + 1
+    rows = np.flatnonzero(front_mask.any(axis=1))
+    cols = np.flatnonzero(front_mask.any(axis=0))
+    return (slice(max(int(rows[0]) - pad, 0), int(rows[-1]) + pad + 1),
+            slice(max(int(cols[0]) - pad, 0), int(cols[-1]) + pad + 1))

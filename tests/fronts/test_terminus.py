@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
+from scipy import ndimage as ndi
 
 from seeice.classes import GLACIER_SCHEME
 from seeice.datasets.timeseries import DEFAULT_CLOUD_DATE, make_series
@@ -143,3 +144,22 @@ def test_a_front_crossing_the_centreline_twice_is_flagged_and_said(series, detec
     assert row["Centreline_distance_m"] == pytest.approx(
         series.centreline.project(shapely.Point(x, y)))
     assert "3 crossings of the centreline" in caplog.text
+
+
+def test_no_data_near_the_front_is_measured_on_the_front_box_with_known_answers():
+    """A vertical front at column 50 (rows 20-79) of a 200 x 300 grid; a cloud 4 px off it."""
+    from seeice.fronts.terminus import front_touches_nodata, nodata_near_front
+
+    front = np.zeros((200, 300), bool)
+    front[20:80, 50] = True
+    nodata = np.zeros((200, 300), bool)
+    nodata[40:60, 54:60] = True                  # 4 px to the right of the front
+    nodata[150:, 250:] = True                    # far away: never counts
+    assert front_touches_nodata(front, nodata, 4.0)
+    assert not front_touches_nodata(front, nodata, 3.9)
+    # Within 5 px of the front: rows 15-84 (70 rows) x columns 45-55 (11 columns), minus the
+    # corners beyond 5 px; of those the cloud covers rows 40-59 x columns 54-55 (40 px).
+    zone = ndi.distance_transform_edt(~front) <= 5.0
+    assert nodata_near_front(front, nodata, 5.0) == pytest.approx(40 / zone.sum())
+    assert nodata_near_front(front, np.zeros_like(nodata), 5.0) == 0.0
+    assert not front_touches_nodata(front, np.zeros_like(nodata), 5.0)
