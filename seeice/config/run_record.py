@@ -68,15 +68,21 @@ def update_run_record(out_dir: str | os.PathLike, **fields) -> Path:
     return write_json(path, record)
 
 
-def add_image(out_dir: str | os.PathLike, name: str, failed: bool = False) -> Path:
+def add_image(out_dir: str | os.PathLike, name: str, failed: bool = False,
+              stage_seconds: dict | None = None) -> Path:
     """Record that image ``name`` is finished: all its outputs written, or failed.
 
     Called after the image's last output (and its ``summary.csv`` row) is written.
+    ``stage_seconds`` (seconds per stage of a classified image) goes under
+    ``stage_seconds[name]``.
     """
     path = Path(out_dir) / RUN_FILE
     record = _read(path)
     key = "images_failed" if failed else "images_complete"
     record[key] = [n for n in record.get(key) or [] if n != name] + [name]
+    if stage_seconds:
+        record.setdefault("stage_seconds", {})[name] = {
+            stage: round(float(seconds), 2) for stage, seconds in stage_seconds.items()}
     return write_json(path, record)
 
 

@@ -363,7 +363,8 @@ def run_csc(config: Mapping | CSCSettings, script: str = "CSC.py") -> CSCRun:
         summary = pd.DataFrame(rows).reindex(columns=SUMMARY_COLUMNS)
         write_csv(out_dir / "summary.csv", summary)  # after every image: a crash keeps the rest
         # Last: the image counts as finished only once all its outputs are written.
-        run_record.add_image(out_dir, image_path.name, failed=bool(row.get("Error")))
+        run_record.add_image(out_dir, image_path.name, failed=bool(row.get("Error")),
+                             stage_seconds=row.get("stages"))
     run_record.mark_complete(out_dir)
     run = CSCRun(out_dir=out_dir, summary=summary)
     log.info("CSC finished: %d image(s) classified, %d failed. Summary: %s",

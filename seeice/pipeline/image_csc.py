@@ -265,6 +265,8 @@ def classify_image(image_path: Path, model, metadata, scheme: ClassScheme, setti
                    front_median_m=median, dpi=settings.dpi, valid=valid)
     row["Front_note"] = front_error
     row["stages"] = dict(timer.seconds)
+    log.info("%s: seconds per stage: %s (run.json, stage_seconds)", stem,
+             ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in timer.seconds.items()))
     if not scheme.has_front:
         front_text = "no front step (the scheme has no ocean and glacier classes)"
     elif median is not None:

@@ -300,3 +300,13 @@ def test_validation_and_glacier_inputs(tmp_path):
                                    "Validation": "maybe"})
     with pytest.raises(ConfigError, match="give seen, unseen, or nothing"):
         check_settings(bad, metadata)
+
+
+def test_the_seconds_of_every_stage_are_recorded_in_run_json(scene_run):
+    run, scene, _ = scene_run
+    record = json.loads((run.out_dir / "run.json").read_text())
+    stages = record["stage_seconds"][f"{scene.stem}.tif"]
+    assert list(stages) == ["read", "phase_one_tiles", "sampling", "phase_two_training",
+                            "inference", "mode_filter", "front", "outputs"]
+    assert all(seconds >= 0 for seconds in stages.values())
+    assert sum(stages.values()) <= float(run.summary.iloc[0]["Seconds"]) + 0.1
