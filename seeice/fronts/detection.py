@@ -69,6 +69,7 @@ from skimage.segmentation import morphological_geodesic_active_contour
 
 from seeice.classes import ClassScheme
 from seeice.errors import ConfigError, FrontNotFoundError, RasterError
+from seeice.fronts.contact import sea_contact
 from seeice.fronts.morphology import (
     CROSS,
     SQUARE3,
@@ -303,54 +304,6 @@ def contour_glacier(glacier: np.ndarray, params: FrontParams = FrontParams()) ->
     return contoured
 
 
-def sea_contact(front: np.ndarray, glacier: np.ndarray, reach: int = 60) -> tuple[float, float]:
-    """How long the front is against the glacier's width at the front.
-
-    The glacier's width across the flow at the front is the diameter of the largest disc of
-    glacier centred within ``reach`` pixels of the front: twice the largest Euclidean
-    distance from such a glacier pixel to the nearest non-glacier pixel (outside the image
-    counts as non-glacier). Measured near the front, it is the width of the tongue, not of
-    an ice field upstream. A front spanning its glacier from wall to wall has at least that
-    many pixels (the rasterised line wiggles and is one to two pixels wide), so the ratio
-    is about 1 or more; a front that meets the sea through a narrow channel or at one
-    corner of a wide glacier scores well under 1. Distances are counted up to ``reach + 2``
-    (the front lies on the glacier's edge, so a pixel within ``reach`` of it is hardly
-    farther from the edge; the work stays within ``2 * reach + 2`` pixels of the front), so
-    a front of more than ``2 * reach + 4`` pixels always scores above 1.
-
-    Parameters
-    ----------
-    front : numpy.ndarray
-        (H, W) bool, the front.
-    glacier : numpy.ndarray
-        (H, W) bool, the glacier (step b).
-    reach : int
-        Distance from the front, in pixels, within which the width is measured.
-
-    Returns
-    -------
-    contact : float
-        Front pixels / width (inf when the glacier has no pixel within ``reach``).
-    width : float
-        The glacier's width at the front, in pixels.
-    """
-    front = np.asarray(front, dtype=bool)
-    glacier = np.asarray(glacier, dtype=bool)
-    n_front = int(front.sum())
-    if n_front == 0:
-        return 0.0, float("nan")
-    rows, cols = np.nonzero(front.any(axis=1))[0], np.nonzero(front.any(axis=0))[0]
-    m = 2 * int(reach) + 2
-    box = (slice(max(rows[0] - m, 0), rows[-1] + m + 1),
-           slice(max(cols[0] - m, 0), cols[-1] + m + 1))
-    near = glacier[box] & (ndi.distance_transform_edt(~front[box]) <= reach)
-    if not near.any():
-        return float("inf"), 0.0
-    inside = ndi.distance_transform_edt(np.pad(glacier[box], 1))[1:-1, 1:-1]
-    width = 2.0 * min(float(inside[near].max()), reach + 2.0)
-    return n_front / width, width
-
-
 def _check_inputs(classes: np.ndarray, scheme: ClassScheme) -> np.ndarray:
     classes = np.asarray(classes)
     if classes.ndim != 2:
@@ -365,8 +318,8 @@ def _check_inputs(classes: np.ndarray, scheme: ClassScheme) -> np.ndarray:
 
 
 def detect_front(classes: np.ndarray, scheme: ClassScheme,
-                 params: FrontParams = FrontParams(), nodata: np.ndarray | None = None
-                 ) -> FrontResult:
+                 params: FrontParams = FrontParams(), nodata: np.ndarray | None = None,
+                 image_diagonal: float | None = None) -> FrontResult:
     """Detect the calving front in a class raster (DESIGN 5.7, steps a-i; module docstring).
 
     Parameters
@@ -384,6 +337,9 @@ def detect_front(classes: np.ndarray, scheme: ClassScheme,
         ``(classes != 0) & ~nodata``), and front pixels touching it, i.e. within
         ``params.frame + 1`` pixels, are dropped with a note (module docstring, step g).
         Unclassified pixels alone (a k // 2 margin) drop nothing.
+    image_diagonal : float, optional
+        Diagonal (px) of the whole image when ``classes`` is a box of it
+        (:mod:`seeice.fronts.region`); default: the diagonal of ``classes``.
 
     Returns
     -------
@@ -455,7 +411,7 @@ def detect_front(classes: np.ndarray, scheme: ClassScheme,
         front = largest_object(candidate, SQUARE3)
 
     n_front = int(front.sum())
-    diagonal = math.hypot(h, w)
+    diagonal = math.hypot(h, w) if image_diagonal is None else float(image_diagonal)
     if n_front == 0:
         hidden = nodata is not None and bool(
             (dilate(nodata, 2 * (f + params.ocean_dilation) + 1) & glacier0).any())

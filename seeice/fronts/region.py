@@ -19,9 +19,9 @@ therefore:
    result back on the image's grid.
 
 What differs from a run over the whole image: the glacier refinement (step h) acts within
-the box only (outside it the classes stay as classified), the result's ``glacier`` and
-``ocean`` masks cover the box only, and the plausibility check against the image diagonal
-uses the box's diagonal. When the sea inside the box is not one object (a fjord that leaves
+the box only (outside it the classes stay as classified), and the result's ``glacier`` and
+``ocean`` masks cover the box only. The plausibility check still compares the front with the
+whole image's diagonal. When the sea inside the box is not one object (a fjord that leaves
 the box and comes back), the box would not see the sea as one, and the whole image is used,
 with a warning. Smaller images always use the whole image.
 """
@@ -29,6 +29,7 @@ with a warning. Smaller images always use the whole image.
 from __future__ import annotations
 
 import logging
+import math
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -168,7 +169,8 @@ def detect_front_in_region(classes: np.ndarray, scheme: ClassScheme,
              cols.stop - 1,
              100.0 * (rows.stop - rows.start) * (cols.stop - cols.start) / classes.size)
     part = detect_front(classes[box], scheme, params,
-                        nodata=None if nodata is None else np.asarray(nodata, dtype=bool)[box])
+                        nodata=None if nodata is None else np.asarray(nodata, dtype=bool)[box],
+                        image_diagonal=math.hypot(*classes.shape))
     base = classes.astype(np.uint8, copy=True)
     if nodata is not None:
         base[np.asarray(nodata, dtype=bool)] = 0

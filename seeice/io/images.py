@@ -43,7 +43,7 @@ DN_PER_REFLECTANCE = 10000.0
 MAX_REFLECTANCE = 2.0
 #: Smallest plausible brightest reflectance of a scene: below it ImageScale is wrong.
 MIN_BRIGHTEST_REFLECTANCE = 0.005
-#: Bytes of raw pixels read per block by :func:`read_scene` (a granule is read in ~40 blocks).
+#: Bytes of raw pixels read per block by :func:`read_scene` (a granule in about 30 blocks).
 READ_BLOCK_BYTES = 32 * 2**20
 
 EIGHT_BIT, SIXTEEN_BIT, FLOAT = "8-bit", "16-bit", "float"

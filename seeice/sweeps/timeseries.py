@@ -34,7 +34,7 @@ import pandas as pd
 from seeice import defaults as D
 from seeice.config.inputs import save_run_config
 from seeice.errors import ConfigError, DataError, InputFileError, RasterError
-from seeice.fronts.detection import sea_contact
+from seeice.fronts.contact import sea_contact
 from seeice.fronts.series import DatedFront, terminus_series
 from seeice.fronts.terminus import nodata_near_front
 from seeice.io import raster as raster_io

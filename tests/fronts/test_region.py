@@ -97,3 +97,28 @@ def test_a_sea_that_leaves_the_region_and_comes_back_uses_the_whole_image(caplog
         result = detect_front_in_region(classes, GLACIER_SCHEME, region_min_pixels=0)
     assert "separate pieces" in caplog.text and "whole image" in caplog.text
     np.testing.assert_array_equal(result.front, detect_front(classes, GLACIER_SCHEME).front)
+
+
+def test_the_front_is_judged_against_the_whole_image_diagonal_not_the_region(monkeypatch):
+    """The region passes the image's diagonal on: a front longer than the region's diagonal
+    but shorter than the image's is accepted, as over the whole image."""
+    from seeice.fronts import region
+
+    classes, _ = _fjord_in_rock()
+    seen = []
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs.get("image_diagonal"))
+        return detect_front(*args, **kwargs)
+
+    monkeypatch.setattr(region, "detect_front", recording)
+    detect_front_in_region(classes, GLACIER_SCHEME, region_min_pixels=0)
+    assert seen == [pytest.approx(np.hypot(1300, 1300))]
+
+
+def test_the_diagonal_check_uses_the_diagonal_given():
+    classes, _ = _fjord_in_rock(500, offset=50)
+    n_front = int(detect_front(classes, GLACIER_SCHEME).front.sum())
+    with pytest.raises(FrontNotFoundError, match=f"image diagonal \\({n_front} px\\)"):
+        detect_front(classes, GLACIER_SCHEME, image_diagonal=n_front)
+    assert detect_front(classes, GLACIER_SCHEME, image_diagonal=n_front + 1).front.sum() == n_front

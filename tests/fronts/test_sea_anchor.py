@@ -11,7 +11,8 @@ from scipy import ndimage as ndi
 from seeice.classes import GLACIER_SCHEME
 from seeice.datasets.synthetic import make_scene
 from seeice.errors import ConfigError, FrontNotFoundError
-from seeice.fronts.detection import FrontParams, detect_front, sea_contact
+from seeice.fronts.contact import sea_contact
+from seeice.fronts.detection import FrontParams, detect_front
 from seeice.fronts.morphology import valid_frame
 from seeice.pipeline.csc import CSCSettings
 
