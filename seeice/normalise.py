@@ -95,6 +95,9 @@ class NormalisedImage:
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         # Only for small images and checks: this is the whole float copy the class avoids.
+        if copy is False:
+            raise ValueError("a NormalisedImage cannot become an array without a copy: "
+                             "its pixels are normalised as they are read.")
         whole = normalise(self.raw, self.factor)
         return whole if dtype is None else whole.astype(dtype, copy=False)
 

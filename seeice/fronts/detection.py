@@ -319,7 +319,8 @@ def _check_inputs(classes: np.ndarray, scheme: ClassScheme) -> np.ndarray:
 
 def detect_front(classes: np.ndarray, scheme: ClassScheme,
                  params: FrontParams = FrontParams(), nodata: np.ndarray | None = None,
-                 image_diagonal: float | None = None) -> FrontResult:
+                 image_diagonal: float | None = None, sea: np.ndarray | None = None,
+                 glacier: np.ndarray | None = None) -> FrontResult:
     """Detect the calving front in a class raster (DESIGN 5.7, steps a-i; module docstring).
 
     Parameters
@@ -340,6 +341,9 @@ def detect_front(classes: np.ndarray, scheme: ClassScheme,
     image_diagonal : float, optional
         Diagonal (px) of the whole image when ``classes`` is a box of it
         (:mod:`seeice.fronts.region`); default: the diagonal of ``classes``.
+    sea, glacier : numpy.ndarray, optional
+        (H, W) bool: the ocean of step a and the glacier of step b, already found (the region
+        passes those of the whole image, cut to its box); default: found in ``classes``.
 
     Returns
     -------
@@ -368,12 +372,12 @@ def detect_front(classes: np.ndarray, scheme: ClassScheme,
         classes = np.where(nodata, 0, classes).astype(classes.dtype)
     valid = classes != 0
 
-    ocean = ocean_mask(classes, scheme, params, valid)
+    ocean = ocean_mask(classes, scheme, params, valid) if sea is None else np.asarray(sea, bool)
     if not ocean.any():
         raise FrontNotFoundError(
             f"no ocean object of more than {params.min_ocean_area} pixels (classes "
             f"{list(scheme.ocean)}) away from the image border: no calving front.")
-    glacier0 = glacier_mask(classes, scheme)
+    glacier0 = glacier_mask(classes, scheme) if glacier is None else np.asarray(glacier, bool)
     if not glacier0.any():
         raise FrontNotFoundError(f"no pixel of the glacier class {scheme.glacier} "
                                  f"({scheme.label(scheme.glacier)}): no calving front.")

@@ -12,18 +12,19 @@ therefore:
    :func:`contact_reach` pixels (the initial level set's dilation and closing, the active
    contour's reach and the ocean dilation of step f added up);
 3. grows their bounding box by :func:`region_margin` pixels on every side (the contact reach
-   again, the sea-contact measure's reach and the frames), so that within the box every step
-   sees what it would see in the whole image, and a glacier cut by the box edge lies too far
-   from the sea to give front pixels there;
-4. runs the front detection on that box, classes and no-data cut to it, and places the
+   again, the sea-contact measure's reach and the frames), so that a glacier cut by the box
+   edge lies too far from the sea to give front pixels there;
+4. runs the front detection on that box, with the sea and the glacier of step 1 cut to it
+   (so a fjord that leaves the box and comes back is still one sea, and an ice patch larger
+   within the box than the glacier's tongue is still not the glacier), and places the
    result back on the image's grid.
 
-What differs from a run over the whole image: the glacier refinement (step h) acts within
-the box only (outside it the classes stay as classified), and the result's ``glacier`` and
-``ocean`` masks cover the box only. The plausibility check still compares the front with the
-whole image's diagonal. When the sea inside the box is not one object (a fjord that leaves
-the box and comes back), the box would not see the sea as one, and the whole image is used,
-with a warning. Smaller images always use the whole image.
+What differs from a run over the whole image: the active contour and the glacier refinement
+(step h) act within the box only (outside it the classes stay as classified), the result's
+``glacier`` and ``ocean`` masks cover the box only, and front pieces that no-data separates
+count as one front only where the no-data joins them within the box. The plausibility
+check compares the front with the whole image's diagonal. Smaller images always use the
+whole image.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ import logging
 import math
 
 import numpy as np
-from scipy import ndimage as ndi
 
 from seeice.classes import ClassScheme
 from seeice.errors import FrontNotFoundError
@@ -43,7 +43,7 @@ from seeice.fronts.detection import (
     glacier_mask,
     ocean_mask,
 )
-from seeice.fronts.morphology import CROSS, dilate
+from seeice.fronts.morphology import dilate
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,8 @@ def region_margin(params: FrontParams) -> int:
 
 
 def front_region(classes: np.ndarray, scheme: ClassScheme, params: FrontParams,
-                 nodata: np.ndarray | None = None) -> tuple[slice, slice] | None:
+                 nodata: np.ndarray | None = None
+                 ) -> tuple[tuple[slice, slice], np.ndarray, np.ndarray] | None:
     """The box of an image where its glacier meets its sea, with the margin.
 
     Parameters
@@ -85,9 +86,13 @@ def front_region(classes: np.ndarray, scheme: ClassScheme, params: FrontParams,
 
     Returns
     -------
-    (slice, slice) or None
-        Rows and columns of the box; None when the image has no sea or no glacier (the front
-        detection over the whole image then says which, at no cost).
+    box : (slice, slice)
+        Rows and columns of the box.
+    sea, glacier : numpy.ndarray
+        (H, W) bool: the sea (step a) and the glacier (step b) of the whole image.
+
+    None when the image has no sea or no glacier (the front detection over the whole image
+    then says which, at no cost).
 
     Raises
     ------
@@ -105,7 +110,6 @@ def front_region(classes: np.ndarray, scheme: ClassScheme, params: FrontParams,
         return None
     reach = contact_reach(params)
     contact = glacier & dilate(sea, 2 * reach + 1)
-    del glacier
     if not contact.any():
         raise FrontNotFoundError(f"the glacier comes nowhere near the sea (no glacier pixel "
                                  f"within {reach} pixels of it): no calving front.")
@@ -115,14 +119,7 @@ def front_region(classes: np.ndarray, scheme: ClassScheme, params: FrontParams,
     height, width = classes.shape
     box = (slice(max(int(rows[0]) - margin, 0), min(int(rows[-1]) + margin + 1, height)),
            slice(max(int(cols[0]) - margin, 0), min(int(cols[-1]) + margin + 1, width)))
-    _, n_pieces = ndi.label(sea[box], structure=CROSS)
-    if n_pieces != 1:
-        log.warning("the sea is %d separate pieces within the front region (rows %d-%d, "
-                    "columns %d-%d): the front is sought over the whole image instead, which "
-                    "takes longer.", n_pieces, box[0].start, box[0].stop - 1, box[1].start,
-                    box[1].stop - 1)
-        return (slice(0, height), slice(0, width))
-    return box
+    return box, sea, glacier
 
 
 def detect_front_in_region(classes: np.ndarray, scheme: ClassScheme,
@@ -160,17 +157,22 @@ def detect_front_in_region(classes: np.ndarray, scheme: ClassScheme,
     classes = np.asarray(classes)
     if classes.ndim != 2 or classes.size <= region_min_pixels:
         return detect_front(classes, scheme, params, nodata=nodata)
-    box = front_region(classes, scheme, params, nodata)
-    if box is None or (box[0].stop - box[0].start, box[1].stop - box[1].start) == classes.shape:
+    found = front_region(classes, scheme, params, nodata)
+    if found is None:
         return detect_front(classes, scheme, params, nodata=nodata)
+    box, sea, glacier = found
     rows, cols = box
+    if (rows.stop - rows.start, cols.stop - cols.start) == classes.shape:
+        return detect_front(classes, scheme, params, nodata=nodata, sea=sea, glacier=glacier)
     log.info("front sought in the region where the glacier meets the sea: rows %d-%d, "
              "columns %d-%d (%.1f %% of the image)", rows.start, rows.stop - 1, cols.start,
              cols.stop - 1,
              100.0 * (rows.stop - rows.start) * (cols.stop - cols.start) / classes.size)
     part = detect_front(classes[box], scheme, params,
                         nodata=None if nodata is None else np.asarray(nodata, dtype=bool)[box],
-                        image_diagonal=math.hypot(*classes.shape))
+                        image_diagonal=math.hypot(*classes.shape), sea=sea[box],
+                        glacier=glacier[box])
+    del sea, glacier
     base = classes.astype(np.uint8, copy=True)
     if nodata is not None:
         base[np.asarray(nodata, dtype=bool)] = 0

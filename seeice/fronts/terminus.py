@@ -350,7 +350,15 @@ def nodata_near_front(front_mask: np.ndarray, nodata: np.ndarray, reach_px: floa
 def _front_box(front_mask: np.ndarray, reach_px: float) -> tuple[slice, slice]:
     """The front's bounding box grown by ``reach_px`` + 1 pixels: everything within
     ``reach_px`` of a front pixel lies inside it, so distances are computed on the box, not
-    on a whole granule."""
+    on a whole granule.
+
+    Parameters
+    ----------
+    front_mask : numpy.ndarray
+        (H, W) bool with at least one front pixel.
+    reach_px : float
+        Distance in pixels.
+    """
     pad = int(np.ceil(reach_px)) + 1
     rows = np.flatnonzero(front_mask.any(axis=1))
     cols = np.flatnonzero(front_mask.any(axis=0))

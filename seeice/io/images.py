@@ -209,13 +209,26 @@ def dn_from_reflectance(data: np.ndarray, valid: np.ndarray, image_scale: float)
         (H, W) bool valid mask.
     image_scale : float
         Pixel value of reflectance 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        (H, W, bands) uint16 DN.
     """
     dn = np.rint(np.where(valid[..., None], data, 0.0) * (DN_PER_REFLECTANCE / image_scale))
     return np.clip(dn, 0, np.iinfo(np.uint16).max).astype(np.uint16)
 
 
 def read_block_rows(width: int, bands: int, dtype) -> int:
-    """Rows per block of :func:`read_scene`: about :data:`READ_BLOCK_BYTES` of pixels, at least 1."""
+    """Rows per block of :func:`read_scene`: about :data:`READ_BLOCK_BYTES` of pixels, at least 1.
+
+    Parameters
+    ----------
+    width, bands : int
+        Image width in pixels and bands read.
+    dtype : numpy dtype
+        Pixel type as stored.
+    """
     return max(1, READ_BLOCK_BYTES // max(1, width * bands * np.dtype(dtype).itemsize))
 
 

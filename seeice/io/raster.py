@@ -432,6 +432,13 @@ def write_raster(path: str | os.PathLike, data: np.ndarray, crs=None,
 def overview_factors(height: int, width: int, smallest: int = 256) -> list[int]:
     """Overview decimation factors 2, 4, 8, ... while the overview is at least ``smallest`` px.
 
+    Parameters
+    ----------
+    height, width : int
+        Raster size in pixels.
+    smallest : int
+        Smallest overview edge (the longer side) in pixels.
+
     Returns
     -------
     list of int

@@ -68,7 +68,7 @@ def score_classification(truth: np.ndarray, predicted: np.ndarray,
     RasterError
         The shapes differ.
     DataError
-        No pixel is labelled.
+        No pixel is labelled, or a class value lies outside 0..255 (class rasters are uint8).
     """
     truth = np.asarray(truth)
     predicted = np.asarray(predicted)

@@ -25,6 +25,18 @@ log = logging.getLogger(__name__)
 def tile_grid(shape: tuple[int, int], tile_size: int) -> tuple[int, int]:
     """(rows, cols) of whole tiles in an (H, W) image, origin top-left.
 
+    Parameters
+    ----------
+    shape : (int, int)
+        (H, W) of the image.
+    tile_size : int
+        Tile edge t in pixels.
+
+    Returns
+    -------
+    (int, int)
+        (H // t, W // t).
+
     Raises
     ------
     DataError

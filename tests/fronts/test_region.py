@@ -34,7 +34,8 @@ def _fjord_in_rock(size: int = 1300, offset: int = OFFSET):
 
 def test_the_region_is_the_contact_zone_with_its_margin():
     classes, known = _fjord_in_rock()
-    rows, cols = front_region(classes, GLACIER_SCHEME, FrontParams())
+    (rows, cols), sea, glacier = front_region(classes, GLACIER_SCHEME, FrontParams())
+    assert sea.shape == glacier.shape == classes.shape and (sea & glacier).sum() == 0
     margin = region_margin(FrontParams())
     assert margin > contact_reach(FrontParams()) > 100
     assert 0 < rows.start and rows.stop < 1300 and 0 < cols.start and cols.stop < 1300
@@ -83,20 +84,36 @@ def test_without_sea_the_whole_image_says_so():
         detect_front_in_region(classes, GLACIER_SCHEME, region_min_pixels=0)
 
 
-def test_a_sea_that_leaves_the_region_and_comes_back_uses_the_whole_image(caplog):
-    """A rock bar cuts the fjord's water in two; a channel joins the parts far outside the box."""
+def test_a_sea_that_leaves_the_region_and_comes_back_is_still_one_sea(caplog):
+    """A rock bar cuts the fjord's water in two; a channel joins the parts far outside the box.
+    Within the box the water is two pieces, yet both are the sea, as over the whole image."""
     classes, _ = _fjord_in_rock(1400)
-    water = np.isin(classes, (1, 2, 3))
     classes[OFFSET + 100:OFFSET + 300, OFFSET + 340:OFFSET + 346] = 7     # the bar
     classes[10:OFFSET + 101, OFFSET + 330:OFFSET + 338] = 1             # up from the left part
     classes[10:18, OFFSET + 330:1300] = 1                                # across, outside the box
     classes[10:OFFSET + 101, 1292:1300] = 1                              # and down
     classes[OFFSET + 100:OFFSET + 108, OFFSET + 346:1300] = 1            # into the right part
-    assert water.any()
-    with caplog.at_level(logging.WARNING, logger="seeice.fronts.region"):
+    box, _, _ = front_region(classes, GLACIER_SCHEME, FrontParams())
+    assert box[0].start > 18                                             # the channel is outside
+    with caplog.at_level(logging.INFO, logger="seeice.fronts.region"):
         result = detect_front_in_region(classes, GLACIER_SCHEME, region_min_pixels=0)
-    assert "separate pieces" in caplog.text and "whole image" in caplog.text
-    np.testing.assert_array_equal(result.front, detect_front(classes, GLACIER_SCHEME).front)
+    assert "front sought in the region" in caplog.text
+    whole = detect_front(classes, GLACIER_SCHEME)
+    np.testing.assert_array_equal(result.front, whole.front)
+    np.testing.assert_array_equal(result.ocean[box], whole.ocean[box])
+
+
+def test_an_ice_patch_larger_than_the_tongue_within_the_region_is_not_the_glacier():
+    """The glacier reaches far upstream, out of the region; within the region a separate ice
+    patch is larger than the glacier's tongue. The glacier is still the whole image's."""
+    classes = np.full((1800, 2600), 7, np.uint8)
+    classes[700:900, 200:1300] = 4                  # the glacier, from far upstream
+    classes[700:900, 1300:2500] = 1                 # the fjord's sea
+    classes[950:1219, 824:1219] = 4                 # a separate ice field beside the tongue
+    whole = detect_front(classes, GLACIER_SCHEME)
+    result = detect_front_in_region(classes, GLACIER_SCHEME, region_min_pixels=0)
+    assert whole.front.sum() > 150
+    np.testing.assert_array_equal(result.front, whole.front)
 
 
 def test_the_front_is_judged_against_the_whole_image_diagonal_not_the_region(monkeypatch):

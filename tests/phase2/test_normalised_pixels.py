@@ -83,3 +83,8 @@ def test_samples_gathered_from_the_raw_image_train_on_the_same_windows(raw):
     lazy = gather_windows(NormalisedImage(raw, FACTOR), samples.rows, samples.cols, 5)
     whole = gather_windows(normalise(raw, FACTOR), samples.rows, samples.cols, 5)
     np.testing.assert_array_equal(lazy, whole)
+
+
+def test_no_array_without_a_copy(raw):
+    with pytest.raises(ValueError, match="without a copy"):
+        np.asarray(NormalisedImage(raw, FACTOR), copy=False)
