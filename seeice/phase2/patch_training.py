@@ -26,8 +26,8 @@ import numpy as np
 
 from seeice.defaults import TRAINING_EPOCHS
 from seeice.errors import ConfigError, DataError
-from seeice.phase2.patch_models import build_patch_model, check_patch_size
 from seeice.normalise import pixel_source
+from seeice.phase2.patch_models import build_patch_model, check_patch_size
 from seeice.phase2.sampling import SampleIndices, gather_windows
 
 logger = logging.getLogger(__name__)
