@@ -60,3 +60,13 @@ def test_a_float_image_is_checked_against_its_brightest_pixel_over_all_blocks(tm
     too_dark = write_raster(tmp_path / "dark.tif", np.full((40, 6, 4), 0.3, np.float32), **UTM)
     with pytest.raises(ConfigError, match="use --image-scale 1"):
         read_scene(too_dark, image_scale=10000)
+
+
+def test_a_plain_png_reads_the_same_in_blocks(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    data = rng.integers(1, 255, (57, 31, 3), dtype=np.uint8)
+    path = write_raster(tmp_path / "photo.png", data)
+    monkeypatch.setattr(images, "READ_BLOCK_BYTES", 31 * 3 * 4)       # 4 rows per block
+    scene = read_scene(path)
+    np.testing.assert_array_equal(scene.data, data)
+    assert scene.valid.all() and not scene.is_georeferenced
