@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+from seeice.fronts.morphology import grown_box
+
 
 def sea_contact(front: np.ndarray, glacier: np.ndarray, reach: int = 60) -> tuple[float, float]:
     """How long the front is against the glacier's width at the front.
@@ -47,10 +49,7 @@ def sea_contact(front: np.ndarray, glacier: np.ndarray, reach: int = 60) -> tupl
     n_front = int(front.sum())
     if n_front == 0:
         return 0.0, float("nan")
-    rows, cols = np.nonzero(front.any(axis=1))[0], np.nonzero(front.any(axis=0))[0]
-    m = 2 * int(reach) + 2
-    box = (slice(max(rows[0] - m, 0), rows[-1] + m + 1),
-           slice(max(cols[0] - m, 0), cols[-1] + m + 1))
+    box = grown_box(front, 2 * int(reach) + 2)
     near = glacier[box] & (ndi.distance_transform_edt(~front[box]) <= reach)
     if not near.any():
         return float("inf"), 0.0

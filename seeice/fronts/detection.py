@@ -75,6 +75,7 @@ from seeice.fronts.morphology import (
     SQUARE3,
     close,
     dilate,
+    grown_box,
     largest_object,
     longest_contour,
     off_frame_objects,
@@ -290,9 +291,7 @@ def contour_glacier(glacier: np.ndarray, params: FrontParams = FrontParams()) ->
     # attachment, one per curvature step), so the active contour is run on the bounding box
     # of the initial level set plus that reach: the same result for a fraction of the cost.
     reach = params.gac_iterations * (2 + params.smoothing) + 2
-    rows, cols = np.nonzero(init.any(axis=1))[0], np.nonzero(init.any(axis=0))[0]
-    box = (slice(max(rows[0] - reach, 0), rows[-1] + reach + 1),
-           slice(max(cols[0] - reach, 0), cols[-1] + reach + 1))
+    box = grown_box(init, reach)
     gimage = 1.0 - glacier[box].astype(np.float64)
     level = morphological_geodesic_active_contour(
         gimage, num_iter=params.gac_iterations, init_level_set=init[box].astype(np.int8),

@@ -54,6 +54,28 @@ def largest_object(mask: np.ndarray, structure: np.ndarray) -> np.ndarray:
     return labels == int(np.argmax(sizes))
 
 
+def grown_box(mask: np.ndarray, margin: int) -> tuple[slice, slice]:
+    """The bounding box of a mask's pixels grown by ``margin`` pixels, clipped to the image.
+
+    Parameters
+    ----------
+    mask : numpy.ndarray
+        (H, W) bool with at least one True pixel.
+    margin : int
+        Pixels added on every side.
+
+    Returns
+    -------
+    (slice, slice)
+        Rows and columns of the box.
+    """
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    height, width = mask.shape
+    return (slice(max(int(rows[0]) - margin, 0), min(int(rows[-1]) + margin + 1, height)),
+            slice(max(int(cols[0]) - margin, 0), min(int(cols[-1]) + margin + 1, width)))
+
+
 def valid_frame(valid: np.ndarray, width: int) -> np.ndarray:
     """Pixels within ``width`` px (Chebyshev) of the image border or of an invalid pixel.
 

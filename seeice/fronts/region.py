@@ -43,7 +43,7 @@ from seeice.fronts.detection import (
     glacier_mask,
     ocean_mask,
 )
-from seeice.fronts.morphology import dilate
+from seeice.fronts.morphology import dilate, grown_box
 
 log = logging.getLogger(__name__)
 
@@ -113,13 +113,7 @@ def front_region(classes: np.ndarray, scheme: ClassScheme, params: FrontParams,
     if not contact.any():
         raise FrontNotFoundError(f"the glacier comes nowhere near the sea (no glacier pixel "
                                  f"within {reach} pixels of it): no calving front.")
-    rows = np.flatnonzero(contact.any(axis=1))
-    cols = np.flatnonzero(contact.any(axis=0))
-    margin = region_margin(params)
-    height, width = classes.shape
-    box = (slice(max(int(rows[0]) - margin, 0), min(int(rows[-1]) + margin + 1, height)),
-           slice(max(int(cols[0]) - margin, 0), min(int(cols[-1]) + margin + 1, width)))
-    return box, sea, glacier
+    return grown_box(contact, region_margin(params)), sea, glacier
 
 
 def detect_front_in_region(classes: np.ndarray, scheme: ClassScheme,
@@ -157,7 +151,13 @@ def detect_front_in_region(classes: np.ndarray, scheme: ClassScheme,
     classes = np.asarray(classes)
     if classes.ndim != 2 or classes.size <= region_min_pixels:
         return detect_front(classes, scheme, params, nodata=nodata)
-    found = front_region(classes, scheme, params, nodata)
+    if nodata is not None:
+        nodata = np.asarray(nodata, dtype=bool)
+        if nodata.shape != classes.shape:     # detect_front refuses it, naming both grids
+            return detect_front(classes, scheme, params, nodata=nodata)
+        # No-data is never a class: zeroed once, for the region, the box and the classes kept.
+        classes = np.where(nodata, 0, classes).astype(classes.dtype)
+    found = front_region(classes, scheme, params)
     if found is None:
         return detect_front(classes, scheme, params, nodata=nodata)
     box, sea, glacier = found
@@ -169,13 +169,11 @@ def detect_front_in_region(classes: np.ndarray, scheme: ClassScheme,
              cols.stop - 1,
              100.0 * (rows.stop - rows.start) * (cols.stop - cols.start) / classes.size)
     part = detect_front(classes[box], scheme, params,
-                        nodata=None if nodata is None else np.asarray(nodata, dtype=bool)[box],
+                        nodata=None if nodata is None else nodata[box],
                         image_diagonal=math.hypot(*classes.shape), sea=sea[box],
                         glacier=glacier[box])
     del sea, glacier
     base = classes.astype(np.uint8, copy=True)
-    if nodata is not None:
-        base[np.asarray(nodata, dtype=bool)] = 0
 
     def placed(array: np.ndarray, fill: np.ndarray | None = None) -> np.ndarray:
         out = np.zeros(classes.shape, dtype=array.dtype) if fill is None else fill

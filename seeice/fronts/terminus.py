@@ -37,6 +37,7 @@ from shapely import affinity, ops
 
 from seeice.classes import ClassScheme
 from seeice.errors import DataError
+from seeice.fronts.morphology import grown_box
 
 log = logging.getLogger(__name__)
 
@@ -330,7 +331,9 @@ def front_touches_nodata(front_mask: np.ndarray, nodata: np.ndarray, reach_px: f
     """Whether a front pixel lies within ``reach_px`` pixels of no-data (DESIGN 10.3)."""
     if front_mask is None or not front_mask.any() or not nodata.any():
         return False
-    box = _front_box(front_mask, reach_px)
+    # Everything within reach_px of a front pixel lies in the front's box grown by that
+    # reach: distances are computed on the box, not on a whole granule.
+    box = grown_box(front_mask, int(np.ceil(reach_px)) + 1)
     if not nodata[box].any():
         return False
     distance = ndi.distance_transform_edt(~nodata[box])
@@ -342,25 +345,6 @@ def nodata_near_front(front_mask: np.ndarray, nodata: np.ndarray, reach_px: floa
     (masked cloud included): how much of the front zone an image could not see."""
     if front_mask is None or not front_mask.any():
         return float("nan")
-    box = _front_box(front_mask, reach_px)
+    box = grown_box(front_mask, int(np.ceil(reach_px)) + 1)
     zone = ndi.distance_transform_edt(~front_mask[box]) <= reach_px
     return float(nodata[box][zone].mean())
-
-
-def _front_box(front_mask: np.ndarray, reach_px: float) -> tuple[slice, slice]:
-    """The front's bounding box grown by ``reach_px`` + 1 pixels: everything within
-    ``reach_px`` of a front pixel lies inside it, so distances are computed on the box, not
-    on a whole granule.
-
-    Parameters
-    ----------
-    front_mask : numpy.ndarray
-        (H, W) bool with at least one front pixel.
-    reach_px : float
-        Distance in pixels.
-    """
-    pad = int(np.ceil(reach_px)) + 1
-    rows = np.flatnonzero(front_mask.any(axis=1))
-    cols = np.flatnonzero(front_mask.any(axis=0))
-    return (slice(max(int(rows[0]) - pad, 0), int(rows[-1]) + pad + 1),
-            slice(max(int(cols[0]) - pad, 0), int(cols[-1]) + pad + 1))

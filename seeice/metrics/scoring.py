@@ -100,8 +100,8 @@ def label_pairs(truth: np.ndarray, predicted: np.ndarray
         Shape (m,) each, int64, m <= 65 536: the pairs that occur, in increasing order of
         (truth, predicted), and their pixel counts.
     """
-    truth = np.asarray(truth).reshape(len(truth), -1) if np.ndim(truth) > 1 else \
-        np.asarray(truth).reshape(1, -1)
+    truth = np.atleast_2d(np.asarray(truth))
+    truth = truth.reshape(truth.shape[0], -1)
     predicted = np.asarray(predicted).reshape(truth.shape)
     if truth.size and (int(truth.min()) < 0 or int(predicted.min()) < 0
                        or int(truth.max()) > 255 or int(predicted.max()) > 255):

@@ -139,3 +139,12 @@ def test_the_diagonal_check_uses_the_diagonal_given():
     with pytest.raises(FrontNotFoundError, match=f"image diagonal \\({n_front} px\\)"):
         detect_front(classes, GLACIER_SCHEME, image_diagonal=n_front)
     assert detect_front(classes, GLACIER_SCHEME, image_diagonal=n_front + 1).front.sum() == n_front
+
+
+def test_a_no_data_mask_on_another_grid_is_refused_naming_both():
+    from seeice.errors import RasterError
+
+    classes, _ = _fjord_in_rock(700, offset=150)
+    with pytest.raises(RasterError, match="share one grid"):
+        detect_front_in_region(classes, GLACIER_SCHEME, nodata=np.zeros((700, 699), bool),
+                               region_min_pixels=0)
