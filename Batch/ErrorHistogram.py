@@ -28,16 +28,13 @@ from seeice.results.figures import error_histogram_figure
 from seeice.results.tables import run_front_distances
 from seeice.config.runner import run_script
 from seeice.config.inputs import save_run_config
-from seeice.errors import ConfigError, DataError, InputFileError
+from seeice.errors import ConfigError, DataError
 
 log = logging.getLogger("seeice.sweeps.batch")
 
 
 def main(cfg):
     run_dir = Path(cfg.RunDir)
-    if not run_dir.is_dir():
-        raise InputFileError(f"run folder {run_dir} does not exist. Give one CSC run folder "
-                             "(<OutFolder>_patch<k>).")
     require_complete_run(run_dir)
     if cfg.Catastrophic < 0:
         raise ConfigError(f"--catastrophic must be metres >= 0 (0: no per-image histograms), "

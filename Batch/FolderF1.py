@@ -20,7 +20,6 @@ from pathlib import Path
 
 from seeice.config.inputs import save_run_config
 from seeice.config.runner import run_script
-from seeice.errors import InputFileError
 from seeice.io.atomic import write_csv
 from seeice.results.folder_report import folder_report
 
@@ -29,9 +28,6 @@ log = logging.getLogger("seeice.sweeps.batch")
 
 def main(cfg):
     run_dir = Path(cfg.RunDir)
-    if not run_dir.is_dir():
-        raise InputFileError(f"run folder {run_dir} does not exist. Give one CSC run folder "
-                             "(<OutFolder>_patch<k>).")
     report = folder_report(run_dir, subsample=cfg.Subsample, seed=cfg.Seed)
     out = Path(cfg.OutCSV) if cfg.OutCSV else run_dir / "folder_f1.csv"
     write_csv(out, report)

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from seeice.config.run_record import STATUS_COMPLETE
-from seeice.errors import DataError
+from seeice.errors import DataError, InputFileError
 from seeice.results.runs import read_run_record, run_experiment
 
 log = logging.getLogger(__name__)
@@ -82,10 +82,15 @@ def require_complete_run(run_dir: str | os.PathLike) -> dict | None:
 
     Raises
     ------
+    InputFileError
+        The folder does not exist (it would otherwise read as a published run).
     DataError
         The run's run.json is not marked complete.
     """
     run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise InputFileError(f"run folder {run_dir} does not exist. Give one CSC run folder "
+                             "(<OutFolder>_patch<k>).")
     record = read_run_record(run_dir)
     state = run_state(record)
     if state == "published":

@@ -52,6 +52,8 @@ def folder_report(run_dir: str | os.PathLike, subsample: int | None = FOLDER_SUB
 
     Raises
     ------
+    InputFileError
+        The run folder does not exist.
     DataError
         The run is unfinished, holds no OvPdat file, or no pixel is labelled in all three.
     """

@@ -24,7 +24,7 @@ from results_helpers import (
     write_run_json,
 )
 
-from seeice.errors import ConfigError, DataError
+from seeice.errors import ConfigError, DataError, InputFileError
 from seeice.results.cleanup import clear_joint
 from seeice.results.completeness import require_complete_run
 from seeice.results.tables import calving_table, classification_table, pool_labels
@@ -263,3 +263,8 @@ def test_clear_joint_skips_an_unfinished_run(tmp_path, caplog):
     assert "sweep_patch7" in caplog.text and "unfinished" in caplog.text
     assert pd.read_csv(with_json / "summary.csv")["Image"].tolist() == ["img1", "img10", "img2",
                                                                        "img3"]
+
+
+def test_a_missing_run_folder_is_refused_not_read_as_a_published_run(tmp_path):
+    with pytest.raises(InputFileError, match="does not exist. Give one CSC run folder"):
+        require_complete_run(tmp_path / "Sto_patch7")
